@@ -1,0 +1,27 @@
+/* db.h: the process's PostgreSQL connection (lazy, re-established once after a break) and parameterised statements. */
+#ifndef FILES_DB_H
+#define FILES_DB_H
+#include <libpq-fe.h>
+#include "http.h"
+
+#define DB_CONNECT_TIMEOUT_S 5     /* API.md §1: connections given up after 5 s */
+#define DB_QUERY_TIMEOUT_S   25    /* a statement that has not answered by then is abandoned */
+
+/*
+ * Run sql with n text parameters (NULL = SQL NULL). HE_OK with *out (caller PQclears) of
+ * status TUPLES_OK or COMMAND_OK; HE_DB_UNAVAILABLE when the server cannot be reached
+ * (connection retried once); HE_INTERNAL on an SQL error, with *out kept for db_sqlstate
+ * (may be NULL). Never blocks longer than the timeouts above.
+ */
+enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *params);
+/* The SQLSTATE of a failed result ("" when none). */
+const char *db_sqlstate(const PGresult *res);
+/* 1 when res failed on a unique constraint (23505). */
+int db_unique_violation(const PGresult *res);
+/* The open connection, connecting first if needed; NULL when unreachable. For operator
+ * tools that need transactions or multi-statement scripts. */
+PGconn *db_conn(void);
+/* Close the connection (at exit, or to force a reconnect). */
+void db_close(void);
+
+#endif

@@ -1,0 +1,406 @@
+/* http.c: request parsing from FastCGI/CGI params, bounded body reading, response writing. */
+#include "http.h"
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DRAIN_MAX (128LL * 1024 * 1024)   /* past this, an oversized body is not read further */
+
+const char *herr_str(enum herr e)
+{
+	switch (e) {
+	case HE_OK: return "ok";
+	case HE_BAD_REQUEST: return "bad request";
+	case HE_NOT_AUTHENTICATED: return "not authenticated";
+	case HE_BAD_CREDENTIALS: return "bad credentials";
+	case HE_FORBIDDEN: return "forbidden";
+	case HE_NOT_FOUND: return "not found";
+	case HE_NO_ROUTE: return "no route";
+	case HE_METHOD: return "method not allowed";
+	case HE_CONFLICT: return "conflict";
+	case HE_TOO_LARGE: return "body too large";
+	case HE_UNSUPPORTED_TYPE: return "unsupported media type";
+	case HE_VALIDATION: return "validation failed";
+	case HE_DB_UNAVAILABLE: return "database unavailable";
+	case HE_STORAGE_UNAVAILABLE: return "storage unavailable";
+	case HE_INTERNAL: return "internal error";
+	case HE_IO: return "client i/o error";
+	}
+	return "unknown";
+}
+
+const char *http_param(const struct http_request *r, const char *name)
+{
+	size_t n = strlen(name);
+	char **e;
+
+	for (e = r->io->envp; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static enum http_method parse_method(const char *m)
+{
+	static const struct { const char *s; enum http_method m; } t[] = {
+		{ "GET", HM_GET }, { "HEAD", HM_HEAD }, { "POST", HM_POST }, { "PUT", HM_PUT },
+		{ "PATCH", HM_PATCH }, { "DELETE", HM_DELETE }, { "OPTIONS", HM_OPTIONS },
+	};
+	size_t i;
+
+	for (i = 0; m && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(m, t[i].s) == 0)
+			return t[i].m;
+	return HM_OTHER;
+}
+
+static int valid_request_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i >= LIM_REQUEST_ID || !(isalnum(c) || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return i > 0;
+}
+
+static char *build_uri(const struct http_request *r)
+{
+	const char *ru = http_param(r, "REQUEST_URI");
+	struct buf b;
+
+	if (ru && *ru)
+		return strdup(ru);
+	/* Plain CGI from a shell may lack REQUEST_URI: rebuild it from its parts. */
+	buf_init(&b, LIM_URI + 1);
+	if (buf_puts(&b, http_param(r, "SCRIPT_NAME") ? http_param(r, "SCRIPT_NAME") : "") ||
+	    buf_puts(&b, http_param(r, "PATH_INFO") ? http_param(r, "PATH_INFO") : ""))
+		goto fail;
+	if (http_param(r, "QUERY_STRING") && *http_param(r, "QUERY_STRING") &&
+	    (buf_puts(&b, "?") || buf_puts(&b, http_param(r, "QUERY_STRING"))))
+		goto fail;
+	if (b.len == 0 && buf_puts(&b, "/"))
+		goto fail;
+	return buf_detach(&b);
+fail:
+	buf_free(&b);
+	return NULL;
+}
+
+int http_request_init(struct http_request *r, struct http_io *io)
+{
+	const char *cl, *rid, *q;
+
+	memset(r, 0, sizeof(*r));
+	r->io = io;
+	r->content_length = -1;
+	buf_init(&r->body, 0);
+	verrs_init(&r->verrs);
+	r->method_str = http_param(r, "REQUEST_METHOD");
+	if (r->method_str == NULL)
+		r->method_str = "GET";
+	r->method = parse_method(r->method_str);
+	rid = http_param(r, "HTTP_X_REQUEST_ID");
+	if (rid && valid_request_id(rid)) {
+		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
+	} else {
+		char u[UUID_STR_LEN + 1];
+		size_t i, o = 0;
+		if (uuid_v4(u) != 0)
+			return -1;
+		for (i = 0; u[i]; i++)
+			if (u[i] != '-')
+				r->request_id[o++] = u[i];
+		r->request_id[o] = '\0';
+	}
+	log_set_request_id(r->request_id);
+	r->content_type = http_param(r, "CONTENT_TYPE");
+	if (r->content_type && *r->content_type == '\0')
+		r->content_type = NULL;
+	r->authorization = http_param(r, "HTTP_AUTHORIZATION");
+	r->origin = http_param(r, "HTTP_ORIGIN");
+	r->acr_method = http_param(r, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	r->acr_headers = http_param(r, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
+
+	if ((r->uri = build_uri(r)) == NULL) {
+		r->uri = strdup("/");
+		http_error(r, HE_BAD_REQUEST, "Request URI too long");
+		return -1;
+	}
+	if (strlen(r->uri) > LIM_URI || r->uri[0] != '/') {
+		http_error(r, strlen(r->uri) > LIM_URI ? HE_BAD_REQUEST : HE_NO_ROUTE,
+		    strlen(r->uri) > LIM_URI ? "Request URI too long" : NULL);
+		return -1;
+	}
+	q = strchr(r->uri, '?');
+	r->path_len = q ? (size_t)(q - r->uri) : strlen(r->uri);
+	r->query = q ? q + 1 : "";
+
+	cl = http_param(r, "CONTENT_LENGTH");
+	if (cl && *cl) {
+		char *end;
+		long long v;
+		errno = 0;
+		v = strtoll(cl, &end, 10);
+		if (errno || *end != '\0' || v < 0 || !isdigit((unsigned char)cl[0])) {
+			http_error(r, HE_BAD_REQUEST, "Invalid Content-Length");
+			return -1;
+		}
+		r->content_length = v;
+	}
+	return 0;
+}
+
+void http_request_free(struct http_request *r)
+{
+	size_t i;
+
+	free(r->uri);
+	buf_free(&r->body);
+	for (i = 0; i < r->nparams; i++) {
+		free(r->param[i]);
+		free(r->param_name[i]);
+	}
+	for (i = 0; i < r->nhdrs; i++) {
+		free(r->hdr_name[i]);
+		free(r->hdr_value[i]);
+	}
+	verrs_free(&r->verrs);
+	jsonin_free(&r->jin);
+	user_free(r->user);
+	log_set_request_id(NULL);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *http_route_param(const struct http_request *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nparams; i++)
+		if (strcmp(r->param_name[i], name) == 0)
+			return r->param[i];
+	return NULL;
+}
+
+/* Read and throw away what is left of the body, within DRAIN_MAX. */
+static void drain(struct http_request *r, long long already)
+{
+	char tmp[16384];
+	ssize_t n;
+
+	while (already < DRAIN_MAX && (n = r->io->read(r->io->ctx, tmp, sizeof(tmp))) > 0)
+		already += n;
+}
+
+enum herr http_read_body(struct http_request *r, size_t max)
+{
+	char tmp[16384];
+	ssize_t n;
+
+	if (r->body_read)
+		return HE_OK;
+	r->body_read = 1;
+	buf_free(&r->body);
+	buf_init(&r->body, max);
+	if (r->content_length > (long long)max) {
+		drain(r, 0);
+		return HE_TOO_LARGE;
+	}
+	if (r->content_length == 0)
+		return HE_OK;
+	for (;;) {
+		size_t want = sizeof(tmp);
+		if (r->content_length >= 0) {
+			long long left = r->content_length - (long long)r->body.len;
+			if (left <= 0)
+				break;
+			if ((long long)want > left)
+				want = (size_t)left;
+		}
+		n = r->io->read(r->io->ctx, tmp, want);
+		if (n < 0)
+			return HE_IO;
+		if (n == 0) {
+			if (r->content_length >= 0)
+				return HE_IO;      /* body shorter than announced */
+			break;
+		}
+		if (buf_append(&r->body, tmp, (size_t)n) != 0) {
+			drain(r, (long long)r->body.len + n);
+			buf_free(&r->body);
+			return HE_TOO_LARGE;
+		}
+	}
+	return HE_OK;
+}
+
+int http_add_header(struct http_request *r, const char *name, const char *value)
+{
+	if (r->nhdrs >= LIM_HEADERS_OUT || strpbrk(value, "\r\n") || strlen(value) > LIM_HEADER_VALUE)
+		return -1;
+	r->hdr_name[r->nhdrs] = strdup(name);
+	r->hdr_value[r->nhdrs] = strdup(value);
+	if (r->hdr_name[r->nhdrs] == NULL || r->hdr_value[r->nhdrs] == NULL) {
+		free(r->hdr_name[r->nhdrs]);
+		free(r->hdr_value[r->nhdrs]);
+		return -1;
+	}
+	r->nhdrs++;
+	return 0;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Request Entity Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+int http_origin_allowed(const struct http_request *r)
+{
+	const struct config *c = config_get();
+	size_t i;
+
+	if (r->origin == NULL || c == NULL || c->n_cors_origins == 0)
+		return 0;
+	if (strpbrk(r->origin, "\r\n"))
+		return 0;
+	for (i = 0; i < c->n_cors_origins; i++)
+		if (strcmp(c->cors_origins[i], "*") == 0 || strcmp(c->cors_origins[i], r->origin) == 0)
+			return 1;
+	return 0;
+}
+
+void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len)
+{
+	struct buf h;
+	size_t i;
+
+	if (r->headers_sent) {
+		log_error("response already sent; dropping a second one (status %d)", status);
+		return;
+	}
+	r->headers_sent = 1;
+	r->status = status;
+	buf_init(&h, 64 * 1024);
+	buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
+	if (ctype)
+		buf_printf(&h, "Content-Type: %s\r\n", ctype);
+	buf_printf(&h, "Content-Length: %zu\r\n", len);
+	buf_printf(&h, "X-Request-ID: %s\r\n", r->request_id);
+	if (http_origin_allowed(r)) {
+		/* The origin passed the exact-match (or "*") test above, and holds no CR/LF. */
+		buf_printf(&h, "Access-Control-Allow-Origin: %s\r\n", r->origin);
+		buf_puts(&h, "Access-Control-Allow-Credentials: true\r\nVary: Origin\r\n");
+	}
+	for (i = 0; i < r->nhdrs; i++)
+		buf_printf(&h, "%s: %s\r\n", r->hdr_name[i], r->hdr_value[i]);
+	buf_puts(&h, "\r\n");
+	if (r->io->write(r->io->ctx, buf_cstr(&h), h.len) == 0 && len && r->method != HM_HEAD)
+		r->io->write(r->io->ctx, body, len);
+	buf_free(&h);
+}
+
+void http_send_json(struct http_request *r, int status, json_object *o)
+{
+	const char *s;
+	size_t len;
+
+	if (o == NULL) {
+		http_send(r, 500, "application/json", "{\"detail\":\"Internal Server Error\"}", 34);
+		return;
+	}
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	http_send(r, status, "application/json", s, len);
+	json_object_put(o);
+}
+
+void http_error(struct http_request *r, enum herr e, const char *detail)
+{
+	int status = 500;
+	const char *def = "Internal Server Error";
+	json_object *o;
+
+	switch (e) {
+	case HE_OK: return;
+	case HE_IO: return;
+	case HE_BAD_REQUEST: status = 400; def = "Bad Request"; break;
+	case HE_NOT_AUTHENTICATED:
+		status = 401; def = "Not authenticated";
+		http_add_header(r, "WWW-Authenticate", "Bearer");
+		break;
+	case HE_BAD_CREDENTIALS: status = 403; def = "Could not validate credentials"; detail = NULL; break;
+	case HE_FORBIDDEN: status = 403; def = "Not enough permissions"; break;
+	case HE_NOT_FOUND: status = 404; def = "Not Found"; break;
+	case HE_NO_ROUTE: status = 404; def = "Not Found"; detail = NULL; break;
+	case HE_METHOD: status = 405; def = "Method Not Allowed"; detail = NULL; break;
+	case HE_CONFLICT: status = 409; def = "Conflict"; break;
+	case HE_TOO_LARGE: status = 413; def = "Request body too large"; break;
+	case HE_UNSUPPORTED_TYPE: status = 415; def = "Unsupported Media Type"; break;
+	case HE_VALIDATION:
+		if (r->verrs.list == NULL || r->verrs.nomem)
+			break;
+		o = json_object_new_object();
+		if (o)
+			json_object_object_add(o, "detail", json_object_get(r->verrs.list));
+		http_send_json(r, 422, o);
+		return;
+	case HE_DB_UNAVAILABLE: status = 503; def = "Database unavailable"; break;
+	case HE_STORAGE_UNAVAILABLE: status = 503; def = "Storage unavailable"; break;
+	case HE_INTERNAL: detail = NULL; break;
+	}
+	o = json_object_new_object();
+	if (o)
+		json_object_object_add(o, "detail", json_object_new_string(detail ? detail : def));
+	http_send_json(r, status, o);
+}
+
+char *http_encode_path(const char *s, size_t len)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/?";
+	static const char hx[] = "0123456789ABCDEF";
+	char *out = malloc(len * 3 + 1);
+	size_t i, o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalnum(c) || (c && strchr(keep, c)) ||
+		    (c == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2]))) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hx[c >> 4];
+			out[o++] = hx[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,105 @@
+/* http.h: one request, built once from the FastCGI/CGI params; the response writer and error bodies. */
+#ifndef FILES_HTTP_H
+#define FILES_HTTP_H
+#include <stddef.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include "buf.h"
+#include "flimits.h"
+#include "uuid.h"
+#include "valid.h"
+#include "jsonin.h"
+
+#define LIM_JSON_FIELDS 16   /* fields in one JSON body schema */
+
+/* Where a request's bytes come from and go to (FastCGI streams or CGI stdio). */
+struct http_io {
+	ssize_t (*read)(void *ctx, char *buf, size_t n);       /* 0 at end of body, -1 on error */
+	int (*write)(void *ctx, const char *buf, size_t n);    /* 0 ok, -1 on error */
+	void *ctx;
+	char **envp;                                            /* NULL-terminated KEY=value */
+};
+
+enum http_method { HM_GET, HM_HEAD, HM_POST, HM_PUT, HM_PATCH, HM_DELETE, HM_OPTIONS, HM_OTHER };
+
+/* The errors every route may answer; http_error maps each to its status and body. */
+enum herr {
+	HE_OK = 0,
+	HE_BAD_REQUEST,        /* 400 detail */
+	HE_NOT_AUTHENTICATED,  /* 401 "Not authenticated" + WWW-Authenticate: Bearer */
+	HE_BAD_CREDENTIALS,    /* 403 "Could not validate credentials" */
+	HE_FORBIDDEN,          /* 403 detail */
+	HE_NOT_FOUND,          /* 404 detail */
+	HE_NO_ROUTE,           /* 404 "Not Found" */
+	HE_METHOD,             /* 405 "Method Not Allowed" */
+	HE_CONFLICT,           /* 409 detail */
+	HE_TOO_LARGE,          /* 413 detail */
+	HE_UNSUPPORTED_TYPE,   /* 415 detail */
+	HE_VALIDATION,         /* 422 list from the request's verrs */
+	HE_DB_UNAVAILABLE,     /* 503 "Database unavailable" */
+	HE_STORAGE_UNAVAILABLE,/* 503 "Storage unavailable" */
+	HE_INTERNAL,           /* 500 "Internal Server Error" */
+	HE_IO,                 /* the client went away: nothing can be sent */
+};
+
+/* Short description of an error code for logs. */
+const char *herr_str(enum herr e);
+
+struct user;
+
+struct http_request {
+	struct http_io *io;
+	enum http_method method;
+	const char *method_str;
+	char *uri;                     /* raw REQUEST_URI, owned */
+	size_t path_len;               /* the path is uri[0..path_len) */
+	const char *query;             /* raw query after '?', "" if none (points into uri) */
+	const char *content_type;      /* NULL when absent */
+	long long content_length;      /* -1 when absent (chunked through mod_proxy_fcgi) */
+	const char *authorization, *origin, *acr_method, *acr_headers;
+	char request_id[LIM_REQUEST_ID + 1];
+	struct buf body;
+	int body_read;
+	/* route parameters, percent-decoded, owned; uuid ones normalised after validation */
+	char *param_name[LIM_ROUTE_PARAMS];
+	char *param[LIM_ROUTE_PARAMS];
+	size_t param_len[LIM_ROUTE_PARAMS];
+	size_t nparams;
+	struct verrs verrs;            /* validation errors collected before the handler */
+	struct jsonin jin;             /* the parsed JSON body, when the route declares fields */
+	struct jvalue jv[LIM_JSON_FIELDS]; /* typed body values, in the route's field order */
+	struct user *user;             /* the authenticated caller, owned */
+	/* response state */
+	int status;
+	int headers_sent;
+	char *hdr_name[LIM_HEADERS_OUT], *hdr_value[LIM_HEADERS_OUT];
+	size_t nhdrs;
+};
+
+/* Build r from io (params, headers, request id). 0 ok, -1 on ENOMEM or an unusable request
+ * (then a JSON error has been sent). */
+int http_request_init(struct http_request *r, struct http_io *io);
+/* Release everything the request owns. */
+void http_request_free(struct http_request *r);
+/* A FastCGI/CGI parameter, NULL when absent. */
+const char *http_param(const struct http_request *r, const char *name);
+/* Read the whole body into r->body, at most max bytes, with or without CONTENT_LENGTH.
+ * HE_OK, HE_TOO_LARGE (the rest is drained) or HE_IO. */
+enum herr http_read_body(struct http_request *r, size_t max);
+/* Value of route parameter name (decoded/normalised), NULL when the route has none. */
+const char *http_route_param(const struct http_request *r, const char *name);
+
+/* Queue a response header; value must hold no CR/LF (refused: -1). Copies both. */
+int http_add_header(struct http_request *r, const char *name, const char *value);
+/* Send status, queued headers, CORS/X-Request-ID, Content-Type/Length and body (not for HEAD). */
+void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len);
+/* Send o as JSON (consumes o). */
+void http_send_json(struct http_request *r, int status, json_object *o);
+/* The one mapping from error code to status and FastAPI body; detail NULL = the default text. */
+void http_error(struct http_request *r, enum herr e, const char *detail);
+/* 1 when the request's Origin is allowed by CORS_ORIGINS. */
+int http_origin_allowed(const struct http_request *r);
+/* Percent-encode a path for a Location header (keeps unreserved and '/'). Malloc'd. */
+char *http_encode_path(const char *s, size_t len);
+
+#endif

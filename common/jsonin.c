@@ -1,0 +1,290 @@
+/* jsonin.c: typed JSON body reader (see jsonin.h). Error texts follow pydantic v2. */
+#include "jsonin.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "config.h"
+
+void jsonin_enum_expected(const char *const *vals, char *buf, size_t len)
+{
+	size_t i, n = 0, o = 0;
+
+	while (vals[n])
+		n++;
+	buf[0] = '\0';
+	for (i = 0; i < n && o < len; i++) {
+		const char *sep = i == 0 ? "" : (i == n - 1 ? " or " : ", ");
+		int w = snprintf(buf + o, len - o, "%s'%s'", sep, vals[i]);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
+static int is_json_content_type(const char *ct)
+{
+	const char *semi, *slash;
+	size_t n;
+
+	if (ct == NULL || *ct == '\0')
+		return 1;           /* FastAPI parses a body without Content-Type as JSON */
+	semi = strchr(ct, ';');
+	n = semi ? (size_t)(semi - ct) : strlen(ct);
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	if (n < 12 || strncasecmp(ct, "application/", 12) != 0)
+		return 0;
+	slash = ct + 12;
+	n -= 12;
+	if (n == 4 && strncasecmp(slash, "json", 4) == 0)
+		return 1;
+	return n > 5 && strncasecmp(slash + n - 5, "+json", 5) == 0;
+}
+
+static json_object *input_copy(json_object *o)
+{
+	return json_object_get(o);
+}
+
+static void add_err(struct verrs *v, const char *type, const char *field, const char *msg,
+    json_object *input, json_object *ctx)
+{
+	const char *loc[] = { "body", field, NULL };
+	verrs_add(v, type, loc, msg, input_copy(input), ctx);
+}
+
+static json_object *ctx1(const char *k, json_object *val)
+{
+	json_object *c = json_object_new_object();
+	if (c)
+		json_object_object_add(c, k, val);
+	else
+		json_object_put(val);
+	return c;
+}
+
+static int parse_int_text(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (errno || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void check_field(const struct jfield *f, json_object *val, struct jvalue *out, struct verrs *v)
+{
+	enum json_type t = json_object_get_type(val);
+	char msg[512], exp[400];
+
+	switch (f->type) {
+	case JF_ENUM: {
+		size_t i;
+		if (t == json_type_string) {
+			const char *s = json_object_get_string(val);
+			for (i = 0; f->enum_vals[i]; i++) {
+				if (strcmp(s, f->enum_vals[i]) == 0) {
+					out->present = 1;
+					out->s = f->enum_vals[i];
+					out->slen = strlen(f->enum_vals[i]);
+					return;
+				}
+			}
+		}
+		jsonin_enum_expected(f->enum_vals, exp, sizeof(exp));
+		snprintf(msg, sizeof(msg), "Input should be %s", exp);
+		add_err(v, "enum", f->name, msg, val, ctx1("expected", json_object_new_string(exp)));
+		return;
+	}
+	case JF_STRING: {
+		const char *s;
+		size_t len, chars;
+		if (t != json_type_string) {
+			add_err(v, "string_type", f->name, "Input should be a valid string", val, NULL);
+			return;
+		}
+		s = json_object_get_string(val);
+		len = (size_t)json_object_get_string_len(val);
+		chars = utf8_chars(s, len);
+		if (chars < f->min_len) {
+			snprintf(msg, sizeof(msg), "String should have at least %zu character%s", f->min_len, f->min_len == 1 ? "" : "s");
+			add_err(v, "string_too_short", f->name, msg, val, ctx1("min_length", json_object_new_int64((int64_t)f->min_len)));
+			return;
+		}
+		if (f->max_len && chars > f->max_len) {
+			snprintf(msg, sizeof(msg), "String should have at most %zu character%s", f->max_len, f->max_len == 1 ? "" : "s");
+			add_err(v, "string_too_long", f->name, msg, val, ctx1("max_length", json_object_new_int64((int64_t)f->max_len)));
+			return;
+		}
+		out->present = 1;
+		out->s = s;
+		out->slen = len;
+		return;
+	}
+	case JF_INT: {
+		long long i;
+		if (t == json_type_int) {
+			errno = 0;
+			i = json_object_get_int64(val);
+			if (errno != 0) {   /* json-c saturates; pydantic would accept big ints, we cannot */
+				add_err(v, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
+				return;
+			}
+		} else if (t == json_type_double) {
+			double d = json_object_get_double(val);
+			if (!isfinite(d) || d != floor(d) || fabs(d) > 9.0e18) {
+				add_err(v, "int_from_float", f->name, "Input should be a valid integer, got a number with a fractional part", val, NULL);
+				return;
+			}
+			i = (long long)d;
+		} else if (t == json_type_string) {
+			if (parse_int_text(json_object_get_string(val), &i) != 0) {
+				add_err(v, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
+				return;
+			}
+		} else {
+			add_err(v, "int_type", f->name, "Input should be a valid integer", val, NULL);
+			return;
+		}
+		if (f->min <= f->max && i < f->min) {
+			snprintf(msg, sizeof(msg), "Input should be greater than or equal to %lld", f->min);
+			add_err(v, "greater_than_equal", f->name, msg, val, ctx1("ge", json_object_new_int64(f->min)));
+			return;
+		}
+		if (f->min <= f->max && i > f->max) {
+			snprintf(msg, sizeof(msg), "Input should be less than or equal to %lld", f->max);
+			add_err(v, "less_than_equal", f->name, msg, val, ctx1("le", json_object_new_int64(f->max)));
+			return;
+		}
+		out->present = 1;
+		out->i = i;
+		return;
+	}
+	case JF_BOOL: {
+		int b;
+		if (t == json_type_boolean) {
+			b = json_object_get_boolean(val);
+		} else if (t == json_type_int && (json_object_get_int64(val) == 0 || json_object_get_int64(val) == 1)) {
+			b = (int)json_object_get_int64(val);
+		} else if (t == json_type_string && parse_bool(json_object_get_string(val), &b) == 0) {
+			;
+		} else {
+			const char *ty = (t == json_type_string || t == json_type_int || t == json_type_double) ? "bool_parsing" : "bool_type";
+			add_err(v, ty, f->name, strcmp(ty, "bool_parsing") == 0 ?
+			    "Input should be a valid boolean, unable to interpret input" : "Input should be a valid boolean", val, NULL);
+			return;
+		}
+		out->present = 1;
+		out->b = b;
+		return;
+	}
+	case JF_UUID: {
+		const char *loc = f->name;
+		if (t != json_type_string) {
+			add_err(v, "uuid_type", loc, "UUID input should be a string, bytes or UUID object", val, NULL);
+			return;
+		}
+		if (valid_uuid(v, "body", f->name, json_object_get_string(val),
+		    (size_t)json_object_get_string_len(val), out->uuid) == 0)
+			out->present = 1;
+		return;
+	}
+	}
+}
+
+int jsonin_parse(struct jsonin *j, const char *body, size_t len, const char *content_type,
+    const struct jfield *fields, size_t n, struct jvalue *out, struct verrs *v)
+{
+	static const char *const loc_body[] = { "body", NULL };
+	size_t before = verrs_count(v), i;
+	json_tokener *tok = NULL;
+
+	j->root = NULL;
+	memset(out, 0, n * sizeof(*out));
+	if (len == 0) {
+		verrs_add(v, "missing", loc_body, "Field required", NULL, NULL);
+		return -1;
+	}
+	if (!is_json_content_type(content_type)) {
+		/* FastAPI hands the raw bytes to the model, which refuses them. */
+		verrs_add(v, "model_attributes_type", loc_body,
+		    "Input should be a valid dictionary or object to extract fields from",
+		    json_object_new_string_len(body, (int)len), NULL);
+		return -1;
+	}
+	if ((tok = json_tokener_new_ex(64)) == NULL) {
+		v->nomem = 1;
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	j->root = json_tokener_parse_ex(tok, body, (int)len);
+	if (j->root == NULL || json_tokener_get_parse_end(tok) != len) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+		json_object *loc = json_object_new_array(), *ctx;
+		size_t pos = json_tokener_get_parse_end(tok);
+
+		/* Trailing bytes after a complete value are "Extra data" in Python's json module. */
+		const char *why = (j->root != NULL) ? "Extra data" :
+		    (e == json_tokener_continue ? "Expecting value" : json_tokener_error_desc(e));
+		if (j->root != NULL) {
+			/* skip the whitespace python would accept after the value */
+			while (pos < len && (body[pos] == ' ' || body[pos] == '\t' || body[pos] == '\n' || body[pos] == '\r'))
+				pos++;
+			if (pos == len)
+				goto parsed;    /* only trailing whitespace: valid */
+		}
+		json_object_put(j->root);
+		j->root = NULL;
+		if (loc) {
+			json_object_array_add(loc, json_object_new_string("body"));
+			json_object_array_add(loc, json_object_new_int64((int64_t)pos));
+		}
+		ctx = ctx1("error", json_object_new_string(why));
+		verrs_add_loc(v, "json_invalid", loc, "JSON decode error", json_object_new_object(), ctx);
+		json_tokener_free(tok);
+		return -1;
+	}
+parsed:
+	json_tokener_free(tok);
+	if (!json_object_is_type(j->root, json_type_object)) {
+		verrs_add(v, "model_attributes_type", loc_body,
+		    "Input should be a valid dictionary or object to extract fields from",
+		    json_object_get(j->root), NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *val = NULL;
+		int has = json_object_object_get_ex(j->root, fields[i].name, &val);
+
+		if (!has) {
+			if (fields[i].flags & JF_REQUIRED) {
+				const char *loc[] = { "body", fields[i].name, NULL };
+				verrs_add(v, "missing", loc, "Field required", json_object_get(j->root), NULL);
+			}
+			continue;
+		}
+		if (val == NULL && (fields[i].flags & JF_NULLABLE))
+			continue;
+		check_field(&fields[i], val, &out[i], v);
+	}
+	return verrs_count(v) > before || v->nomem ? -1 : 0;
+}
+
+void jsonin_free(struct jsonin *j)
+{
+	json_object_put(j->root);
+	j->root = NULL;
+}

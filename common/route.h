@@ -1,0 +1,39 @@
+/* route.h: route tables with declared preconditions, checked before any handler runs. */
+#ifndef FILES_ROUTE_H
+#define FILES_ROUTE_H
+#include <stddef.h>
+#include "http.h"
+#include "jsonin.h"
+
+typedef void (*route_handler)(struct http_request *r);
+
+#define RF_AUTH      1u   /* bearer token and an active user required */
+#define RF_SUPERUSER 2u   /* ... who is a superuser (implies RF_AUTH) */
+#define RF_BODY      4u   /* the handler reads a body of at most body_max bytes */
+
+struct route {
+	const char *method;          /* "GET", "POST", ...; GET routes answer HEAD too */
+	/* "/api/v1/users/{user_id}/x": {name} is a UUID, {name:seg} any one segment,
+	 * {name:path} the rest of the path (last only) */
+	const char *pattern;
+	unsigned flags;
+	size_t body_max;             /* with RF_BODY */
+	const struct jfield *fields; /* JSON body schema (implies RF_BODY), NULL for none */
+	size_t nfields;
+	route_handler fn;
+};
+
+/*
+ * Answer one request from table t[n] in FastAPI's order: CORS preflight, 404/405/307,
+ * body limit (413), authentication (401/403/404/400), validation of path parameters and
+ * the JSON body (422, every error at once), then the handler.
+ */
+void route_dispatch(struct http_request *r, const struct route *t, size_t n);
+/*
+ * Match path (raw, len bytes) against pattern; on a match fill names and values (values
+ * decoded; both malloc'd) and return the count (>= 0). -1 no match, -2 ENOMEM.
+ */
+int route_match(const char *pattern, const char *path, size_t len,
+    char **names, char **values, size_t *vlens, size_t max);
+
+#endif

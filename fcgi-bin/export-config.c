@@ -1,0 +1,218 @@
+/* export-config.fcgi: the 12 export-configuration endpoints (API.md §3). */
+#include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "responder.h"
+#include <string.h>
+
+static const char *const image_formats[] = { "webp", "jpeg", "png", "avif", NULL };
+static const char *const metadata_adapters[] = { "default", "ovs", NULL };
+
+/* Field order is the index into r->jv. */
+enum { F_IMAGE_FORMAT, F_METADATA_ADAPTER };
+static const struct jfield create_fields[] = {
+	{ "image_format", JF_ENUM, 0, image_formats, 0, 0, 0, 0 },
+	{ "metadata_adapter", JF_ENUM, 0, metadata_adapters, 0, 0, 0, 0 },
+};
+static const struct jfield update_fields[] = {
+	{ "image_format", JF_ENUM, JF_NULLABLE, image_formats, 0, 0, 0, 0 },
+	{ "metadata_adapter", JF_ENUM, JF_NULLABLE, metadata_adapters, 0, 0, 0, 0 },
+};
+
+#define COLS "id::text, " \
+	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+	"user_id::text, organization_id::text, metadata_adapter, image_format"
+/* $1 user (personal scope) or NULL, $2 organization (org scope) or NULL. */
+#define SCOPE "(($2::uuid IS NULL AND organization_id IS NULL AND user_id = $1::uuid) " \
+	"OR ($2::uuid IS NOT NULL AND organization_id = $2::uuid))"
+
+/* Whose configuration a request names: a user's personal one or an organization's. */
+struct scope {
+	const char *user_id;   /* personal scope, else NULL */
+	const char *org_id;    /* organization scope, else NULL */
+};
+
+static enum herr exists(const char *sql, const char *a, const char *b, int *found)
+{
+	const char *params[2] = { a, b };
+	PGresult *res = NULL;
+	enum herr e = db_exec(&res, sql, b ? 2 : 1, params);
+
+	*found = e == HE_OK && PQntuples(res) > 0;
+	PQclear(res);
+	return e;
+}
+
+/* Apply API.md §3's rules; on failure the error has been answered. 0 ok, -1 answered. */
+static int resolve_scope(struct http_request *r, struct scope *s)
+{
+	const char *uid = http_route_param(r, "user_id"), *oid = http_route_param(r, "org_id");
+	const struct user *me = r->user;
+	enum herr e;
+	int found;
+
+	s->user_id = s->org_id = NULL;
+	if (oid) {
+		e = exists("SELECT 1 FROM organizations WHERE id = $1::uuid", oid, NULL, &found);
+		if (e == HE_OK && !found) {
+			http_error(r, HE_NOT_FOUND, "Organization not found");
+			return -1;
+		}
+		if (e == HE_OK && !me->is_superuser) {
+			e = exists("SELECT 1 FROM organization_members WHERE organization_id = $1::uuid "
+			    "AND user_id = $2::uuid", oid, me->id, &found);
+			if (e == HE_OK && !found) {
+				http_error(r, HE_FORBIDDEN, "Not enough permissions");
+				return -1;
+			}
+		}
+		if (e != HE_OK) {
+			http_error(r, e, NULL);
+			return -1;
+		}
+		s->org_id = oid;
+		return 0;
+	}
+	if (uid == NULL || strcmp(uid, me->id) == 0) {
+		s->user_id = me->id;
+		return 0;
+	}
+	if (!me->is_superuser) {
+		http_error(r, HE_FORBIDDEN, "Not enough permissions");
+		return -1;
+	}
+	if ((e = exists("SELECT 1 FROM users WHERE id = $1::uuid", uid, NULL, &found)) != HE_OK) {
+		http_error(r, e, NULL);
+		return -1;
+	}
+	if (!found) {
+		http_error(r, HE_NOT_FOUND, "User not found");
+		return -1;
+	}
+	s->user_id = uid;
+	return 0;
+}
+
+static json_object *row_json(const PGresult *res)
+{
+	static const char *const names[] = { "id", "created_at", "updated_at", "user_id",
+	    "organization_id", "metadata_adapter", "image_format" };
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; o && i < 7; i++)
+		json_object_object_add(o, names[i], PQgetisnull(res, 0, i) ? NULL :
+		    json_object_new_string(PQgetvalue(res, 0, i)));
+	return o;
+}
+
+/* Run a statement returning one config row (or none: 404) and answer it. */
+static void answer_row(struct http_request *r, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = NULL;
+	enum herr e = db_exec(&res, sql, n, params);
+
+	if (e == HE_INTERNAL && db_unique_violation(res))
+		http_error(r, HE_BAD_REQUEST, "Export configuration already exists");
+	else if (e == HE_INTERNAL && strcmp(db_sqlstate(res), "23503") == 0)
+		http_error(r, HE_NOT_FOUND, "User not found");   /* deleted meanwhile */
+	else if (e != HE_OK)
+		http_error(r, e, NULL);
+	else if (PQntuples(res) == 0)
+		http_error(r, HE_NOT_FOUND, "Export configuration not found");
+	else
+		http_send_json(r, 200, row_json(res));
+	PQclear(res);
+}
+
+static void get_config(struct http_request *r)
+{
+	struct scope s;
+
+	if (resolve_scope(r, &s) == 0) {
+		const char *p[2] = { s.user_id, s.org_id };
+		answer_row(r, "SELECT " COLS " FROM export_configurations WHERE " SCOPE, 2, p);
+	}
+}
+
+static void create_config(struct http_request *r)
+{
+	char id[UUID_STR_LEN + 1];
+	struct scope s;
+	const char *p[5];
+
+	if (resolve_scope(r, &s) != 0)
+		return;
+	if (uuid_v4(id) != 0) {
+		http_error(r, HE_INTERNAL, NULL);
+		return;
+	}
+	p[0] = id;
+	p[1] = s.org_id ? r->user->id : s.user_id;   /* an org config records its creator */
+	p[2] = s.org_id;
+	p[3] = r->jv[F_IMAGE_FORMAT].present ? r->jv[F_IMAGE_FORMAT].s : "webp";
+	p[4] = r->jv[F_METADATA_ADAPTER].present ? r->jv[F_METADATA_ADAPTER].s : "default";
+	answer_row(r, "INSERT INTO export_configurations (id, user_id, organization_id, image_format, "
+	    "metadata_adapter) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5) RETURNING " COLS, 5, p);
+}
+
+static void update_config(struct http_request *r)
+{
+	struct scope s;
+
+	if (resolve_scope(r, &s) == 0) {
+		const char *p[4] = { s.user_id, s.org_id,
+		    r->jv[F_IMAGE_FORMAT].present ? r->jv[F_IMAGE_FORMAT].s : NULL,
+		    r->jv[F_METADATA_ADAPTER].present ? r->jv[F_METADATA_ADAPTER].s : NULL };
+		/* updated_at moves strictly forward even within one clock tick */
+		answer_row(r, "UPDATE export_configurations SET image_format = COALESCE($3, image_format), "
+		    "metadata_adapter = COALESCE($4, metadata_adapter), "
+		    "updated_at = GREATEST(clock_timestamp(), updated_at + interval '1 microsecond') "
+		    "WHERE " SCOPE " RETURNING " COLS, 4, p);
+	}
+}
+
+static void delete_config(struct http_request *r)
+{
+	struct scope s;
+	PGresult *res = NULL;
+	json_object *o;
+	enum herr e;
+
+	if (resolve_scope(r, &s) != 0)
+		return;
+	{
+		const char *p[2] = { s.user_id, s.org_id };
+		e = db_exec(&res, "DELETE FROM export_configurations WHERE " SCOPE " RETURNING id", 2, p);
+	}
+	if (e != HE_OK)
+		http_error(r, e, NULL);
+	else if (PQntuples(res) == 0)
+		http_error(r, HE_NOT_FOUND, "Export configuration not found");
+	else {
+		o = json_object_new_object();
+		json_object_object_add(o, "message", json_object_new_string("Export configuration deleted successfully"));
+		http_send_json(r, 200, o);
+	}
+	PQclear(res);
+}
+
+#define NF(a) (sizeof(a) / sizeof(a[0]))
+#define ROUTES(path) \
+	{ "GET", path, RF_AUTH, 0, NULL, 0, get_config }, \
+	{ "POST", path, RF_AUTH, LIM_JSON_BODY, create_fields, NF(create_fields), create_config }, \
+	{ "PATCH", path, RF_AUTH, LIM_JSON_BODY, update_fields, NF(update_fields), update_config }, \
+	{ "DELETE", path, RF_AUTH, 0, NULL, 0, delete_config }
+
+/* /users/me/... comes first: FastAPI matches in declaration order. */
+static const struct route routes[] = {
+	ROUTES("/api/v1/users/me/export-configuration"),
+	ROUTES("/api/v1/users/organizations/{org_id}/export-configuration"),
+	ROUTES("/api/v1/users/{user_id}/export-configuration"),
+};
+
+int main(void)
+{
+	return responder_main("export-config", routes, NF(routes));
+}
