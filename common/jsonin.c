@@ -85,15 +85,23 @@ static int parse_int_text(const char *s, long long *out)
 	return 0;
 }
 
+/* 1 when val is a JSON string holding a NUL ("\u0000"), which C string functions would cut short. */
+static int string_has_nul(json_object *val)
+{
+	return json_object_is_type(val, json_type_string) &&
+	    strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val);
+}
+
 static void check_field(const struct jfield *f, json_object *val, struct jvalue *out, struct verrs *v)
 {
 	enum json_type t = json_object_get_type(val);
+	int has_nul = string_has_nul(val);
 	char msg[512], exp[400];
 
 	switch (f->type) {
 	case JF_ENUM: {
 		size_t i;
-		if (t == json_type_string) {
+		if (t == json_type_string && !has_nul) {
 			const char *s = json_object_get_string(val);
 			for (i = 0; f->enum_vals[i]; i++) {
 				if (strcmp(s, f->enum_vals[i]) == 0) {
@@ -151,7 +159,7 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 			}
 			i = (long long)d;
 		} else if (t == json_type_string) {
-			if (parse_int_text(json_object_get_string(val), &i) != 0) {
+			if (has_nul || parse_int_text(json_object_get_string(val), &i) != 0) {
 				add_err(v, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
 				return;
 			}
@@ -179,7 +187,7 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 			b = json_object_get_boolean(val);
 		} else if (t == json_type_int && (json_object_get_int64(val) == 0 || json_object_get_int64(val) == 1)) {
 			b = (int)json_object_get_int64(val);
-		} else if (t == json_type_string && parse_bool(json_object_get_string(val), &b) == 0) {
+		} else if (t == json_type_string && !has_nul && parse_bool(json_object_get_string(val), &b) == 0) {
 			;
 		} else {
 			const char *ty = (t == json_type_string || t == json_type_int || t == json_type_double) ? "bool_parsing" : "bool_type";
@@ -209,8 +217,9 @@ int jsonin_parse(struct jsonin *j, const char *body, size_t len, const char *con
     const struct jfield *fields, size_t n, struct jvalue *out, struct verrs *v)
 {
 	static const char *const loc_body[] = { "body", NULL };
-	size_t before = verrs_count(v), i;
+	size_t before = verrs_count(v), i, pos;
 	json_tokener *tok = NULL;
+	enum json_tokener_error e;
 
 	j->root = NULL;
 	memset(out, 0, n * sizeof(*out));
@@ -229,16 +238,24 @@ int jsonin_parse(struct jsonin *j, const char *body, size_t len, const char *con
 		v->nomem = 1;
 		return -1;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* Trailing bytes are judged below ("Extra data"), not by json-c. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	j->root = json_tokener_parse_ex(tok, body, (int)len);
-	if (j->root == NULL || json_tokener_get_parse_end(tok) != len) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-		json_object *loc = json_object_new_array(), *ctx;
-		size_t pos = json_tokener_get_parse_end(tok);
-
+	e = json_tokener_get_error(tok);
+	pos = json_tokener_get_parse_end(tok);
+	if (j->root == NULL && e == json_tokener_continue) {
+		/* The input is complete: a number or literal running to its end ("123", "true")
+		 * is only finished by the terminating NUL, which json-c must be given. */
+		j->root = json_tokener_parse_ex(tok, "", 1);
+		pos = len;
+	}
+	if (j->root == NULL || pos != len) {
+		json_object *loc, *ctx;
 		/* Trailing bytes after a complete value are "Extra data" in Python's json module. */
 		const char *why = (j->root != NULL) ? "Extra data" :
 		    (e == json_tokener_continue ? "Expecting value" : json_tokener_error_desc(e));
+
 		if (j->root != NULL) {
 			/* skip the whitespace python would accept after the value */
 			while (pos < len && (body[pos] == ' ' || body[pos] == '\t' || body[pos] == '\n' || body[pos] == '\r'))
@@ -248,7 +265,7 @@ int jsonin_parse(struct jsonin *j, const char *body, size_t len, const char *con
 		}
 		json_object_put(j->root);
 		j->root = NULL;
-		if (loc) {
+		if ((loc = json_object_new_array()) != NULL) {
 			json_object_array_add(loc, json_object_new_string("body"));
 			json_object_array_add(loc, json_object_new_int64((int64_t)pos));
 		}

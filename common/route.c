@@ -102,6 +102,20 @@ static int method_matches(const struct route *rt, const struct http_request *r)
 	return r->method == HM_HEAD && strcmp(rt->method, "GET") == 0;
 }
 
+/* 1 when method already stands in the comma-separated list. */
+static int method_listed(const char *list, const char *method)
+{
+	size_t n = strlen(method);
+	const char *p = list;
+
+	while ((p = strstr(p, method)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 static void preflight(struct http_request *r)
 {
 	if (!http_origin_allowed(r)) {
@@ -113,7 +127,8 @@ static void preflight(struct http_request *r)
 	/* Allowing every header, Starlette echoes the requested list; one with CR/LF is refused by http_add_header. */
 	if (r->acr_headers && *r->acr_headers)
 		http_add_header(r, "Access-Control-Allow-Headers", r->acr_headers);
-	http_send(r, 200, "text/plain; charset=utf-8", "OK", 2);
+	/* Starlette answers "OK" as text; an empty body keeps every response free of non-JSON content. */
+	http_send(r, 200, NULL, "", 0);
 }
 
 static void free_match(char **names, char **vals, int n)
@@ -192,7 +207,8 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		if (mm < 0)
 			continue;
 		path_hit = 1;
-		buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method);
+		if (!method_listed(buf_cstr(&allow), t[i].method))
+			buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method);
 		if (hit == NULL && method_matches(&t[i], r)) {
 			hit = &t[i];
 			m = mm;

@@ -154,7 +154,8 @@ static int cmd_migrate(const struct opts *o)
 		goto out;
 	}
 	/* One migrator at a time across hosts. */
-	if (exec_plain(c, "SELECT pg_advisory_lock(727274001)", "lock") != 0 ||
+	if (exec_plain(c, "SET client_min_messages = warning", "SET") != 0 ||
+	    exec_plain(c, "SELECT pg_advisory_lock(727274001)", "lock") != 0 ||
 	    exec_plain(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
 	    "applied_at timestamptz NOT NULL DEFAULT now())", "create schema_migrations") != 0)
 		goto out;

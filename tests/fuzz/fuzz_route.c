@@ -1,0 +1,139 @@
+/* fuzz_route.c: libFuzzer driver for route_match (the input as a request path), pct_decode and uuid_parse. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flimits.h"
+#include "route.h"
+#include "uuid.h"
+#include "valid.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Literal segments, {x} (UUID), {x:seg} (one segment) and {x:path} (the rest), alone and mixed. */
+static const char *const patterns[] = {
+	"/",
+	"/api/v1/login/access-token",
+	"/api/v1/users/me",
+	"/api/v1/users/{user_id}",
+	"/api/v1/users/{user_id}/export-configuration",
+	"/api/v1/users/{user_id}/export-configuration/{config_id}",
+	"/api/v1/files/{file_id}/versions/{name:seg}",
+	"/storage/{key:path}",
+	"/api/v1/{kind:seg}/{id}/raw/{rest:path}",
+	"/{a:seg}/{b:seg}/{c:seg}/{d:seg}",
+	"/{x:seg}",
+	"/{x:path}",
+	"/a/{x}/",
+	"/a//b",
+	"/a%2Fb/{x:seg}",
+};
+#define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
+
+/* The parameters of pattern, in order: count, and whether each is the {x:path} kind. */
+static size_t pattern_params(const char *pattern, int is_path[LIM_ROUTE_PARAMS + 1])
+{
+	const char *p = pattern;
+	size_t n = 0;
+
+	while ((p = strchr(p, '{')) != NULL) {
+		const char *close = strchr(p, '}');
+		if (n <= LIM_ROUTE_PARAMS)
+			is_path[n] = close && close - p > 5 && strncmp(close - 5, ":path", 5) == 0;
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static void check_uuid(const char *s, size_t len)
+{
+	char out[UUID_STR_LEN + 1], again[UUID_STR_LEN + 1], why[200], tiny[8];
+	size_t i;
+
+	if (uuid_parse(s, len, out, why, sizeof(why)) == 0) {
+		if (strlen(out) != UUID_STR_LEN)
+			abort();
+		for (i = 0; i < UUID_STR_LEN; i++)
+			if (out[i] >= 'A' && out[i] <= 'F')
+				abort();
+		if (uuid_parse(out, UUID_STR_LEN, again, why, sizeof(why)) != 0 || strcmp(out, again) != 0)
+			abort();
+		/* the 32-digit spelling of the same UUID */
+		{
+			char simple[32];
+			size_t o = 0;
+			for (i = 0; i < UUID_STR_LEN; i++)
+				if (out[i] != '-')
+					simple[o++] = out[i];
+			if (o != 32 || uuid_parse(simple, 32, again, why, sizeof(why)) != 0 ||
+			    strcmp(out, again) != 0)
+				abort();
+		}
+	} else {
+		if (why[0] == '\0' || strnlen(why, sizeof(why)) == sizeof(why))
+			abort();
+		/* a short error buffer only truncates */
+		if (uuid_parse(s, len, out, tiny, sizeof(tiny)) == 0 || strnlen(tiny, sizeof(tiny)) == sizeof(tiny))
+			abort();
+	}
+}
+
+static void match_all(const char *path, size_t len)
+{
+	char *names[LIM_ROUTE_PARAMS], *values[LIM_ROUTE_PARAMS];
+	static const size_t maxes[] = { 0, 1, LIM_ROUTE_PARAMS };
+	size_t vlens[LIM_ROUTE_PARAMS], i, k, m;
+	int is_path[LIM_ROUTE_PARAMS + 1];
+
+	for (i = 0; i < N_PATTERNS; i++) {
+		size_t np = pattern_params(patterns[i], is_path);
+
+		for (m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+			size_t max = maxes[m];
+			int rc = route_match(patterns[i], path, len, names, values, vlens, max);
+
+			if (rc == -1 || rc == -2)
+				continue;
+			if (rc < 0 || (size_t)rc != np || (size_t)rc > max)
+				abort();
+			for (k = 0; k < (size_t)rc; k++) {
+				if (names[k] == NULL || values[k] == NULL || values[k][vlens[k]] != '\0')
+					abort();
+				if (vlens[k] > len || (!is_path[k] && vlens[k] == 0))
+					abort();
+				/* what route_dispatch does with a plain {name} */
+				check_uuid(values[k], vlens[k]);
+				free(names[k]);
+				free(values[k]);
+			}
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t dlen;
+	char *in, *dec;
+
+	/* Exact-size copy, so ASan catches any read past len (the input is not NUL-terminated). */
+	if ((in = malloc(size ? size : 1)) == NULL)
+		return 0;
+	if (size)
+		memcpy(in, data, size);
+
+	match_all(in, size);
+
+	if ((dec = pct_decode(in, size, 0, &dlen)) != NULL) {
+		if (dlen > size || dec[dlen] != '\0')
+			abort();
+		free(dec);
+	}
+	if ((dec = pct_decode(in, size, 1, NULL)) != NULL)
+		free(dec);
+
+	check_uuid(in, size);
+	free(in);
+	return 0;
+}
