@@ -242,6 +242,25 @@ enum herr http_read_body(struct http_request *r, size_t max)
 	return HE_OK;
 }
 
+ssize_t http_read_stream(struct http_request *r, char *buf, size_t n)
+{
+	ssize_t got;
+
+	if (r->content_length >= 0) {
+		long long left = r->content_length - r->body_streamed;
+		if (left <= 0)
+			return 0;
+		if ((long long)n > left)
+			n = (size_t)left;
+	}
+	got = r->io->read(r->io->ctx, buf, n);
+	if (got > 0)
+		r->body_streamed += got;
+	else if (got == 0 && r->content_length >= 0)
+		return -1;      /* the client announced more than it sent */
+	return got;
+}
+
 int http_add_header(struct http_request *r, const char *name, const char *value)
 {
 	if (r->nhdrs >= LIM_HEADERS_OUT || strpbrk(value, "\r\n") || strlen(value) > LIM_HEADER_VALUE)

@@ -60,6 +60,7 @@ struct http_request {
 	char request_id[LIM_REQUEST_ID + 1];
 	struct buf body;
 	int body_read;
+	long long body_streamed;       /* bytes handed out by http_read_stream */
 	/* route parameters, percent-decoded, owned; uuid ones normalised after validation */
 	char *param_name[LIM_ROUTE_PARAMS];
 	char *param[LIM_ROUTE_PARAMS];
@@ -86,6 +87,9 @@ const char *http_param(const struct http_request *r, const char *name);
 /* Read the whole body into r->body, at most max bytes, with or without CONTENT_LENGTH.
  * HE_OK, HE_TOO_LARGE (the rest is drained) or HE_IO. */
 enum herr http_read_body(struct http_request *r, size_t max);
+/* Read up to n body bytes straight from the client (for streaming handlers), never past
+ * CONTENT_LENGTH when it was given: >0 bytes, 0 at the end of the body, -1 on error. */
+ssize_t http_read_stream(struct http_request *r, char *buf, size_t n);
 /* Value of route parameter name (decoded/normalised), NULL when the route has none. */
 const char *http_route_param(const struct http_request *r, const char *name);
 

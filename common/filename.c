@@ -1,0 +1,116 @@
+/* filename.c: upload filename sanitiser; its PCRE2 patterns are compiled once per process. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "filename.h"
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each step of API.md §4.1 step (3), applied in order to the stem. */
+static const struct {
+	const char *pattern;
+	const char *repl;
+} steps[] = {
+	{ "[^A-Za-z0-9._-]", "_" },   /* byte-wise: a multi-byte character becomes a run of '_' */
+	{ "_{2,}", "_" },
+	{ "\\.{2,}", "." },
+	{ "^[._-]+|[._-]+$", "" },
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+static pcre2_code *compiled[NSTEPS];
+
+static int compile_once(void)
+{
+	size_t i;
+	int err;
+	PCRE2_SIZE off;
+
+	for (i = 0; i < NSTEPS; i++) {
+		if (compiled[i])
+			continue;
+		/* No PCRE2_UTF: the class works on bytes, so invalid UTF-8 is sanitised too. */
+		compiled[i] = pcre2_compile((PCRE2_SPTR)steps[i].pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+		if (compiled[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Apply steps[from..] to s (NUL-terminated, len bytes) in place; s holds cap bytes. */
+static int run_steps(char *s, size_t cap, size_t from)
+{
+	char tmp[1024];
+	size_t i;
+
+	for (i = from; i < NSTEPS; i++) {
+		PCRE2_SIZE outlen = sizeof(tmp);
+		int rc = pcre2_substitute(compiled[i], (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0,
+		    PCRE2_SUBSTITUTE_GLOBAL, NULL, NULL, (PCRE2_SPTR)steps[i].repl, PCRE2_ZERO_TERMINATED,
+		    (PCRE2_UCHAR *)tmp, &outlen);
+		if (rc < 0 || outlen >= cap)
+			return -1;
+		memcpy(s, tmp, outlen + 1);
+	}
+	return 0;
+}
+
+int safe_filename(const char *name, size_t len, char *out)
+{
+	char stem[1024], ext[SAFE_EXT_MAX + 1];
+	const char *base = name, *dot = NULL;
+	size_t i, blen, slen, elen = 0, keep;
+
+	if (compile_once() != 0)
+		return -1;
+	/* (1) the part after the last '/' or '\' */
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '\\')
+			base = name + i + 1;
+	blen = len - (size_t)(base - name);
+	/* (2) the extension follows the last '.', unless that '.' is the first character */
+	for (i = blen; i-- > 1;)
+		if (base[i] == '.') {
+			dot = base + i;
+			break;
+		}
+	slen = dot ? (size_t)(dot - base) : blen;
+	/* (4) extension: [A-Za-z0-9] only, at most 16 */
+	for (i = dot ? 1 : blen; dot && i < blen - slen && elen < SAFE_EXT_MAX; i++) {
+		unsigned char c = (unsigned char)dot[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			ext[elen++] = (char)c;
+	}
+	ext[elen] = '\0';
+	/* (3) the stem; NUL bytes are replaced first so PCRE2 sees the whole of it */
+	if (slen > 300)
+		slen = 300;     /* only the first 200 survive step (5) anyway */
+	for (i = 0; i < slen; i++)
+		stem[i] = base[i] ? base[i] : '_';
+	stem[slen] = '\0';
+	if (run_steps(stem, sizeof(stem), 0) != 0)
+		return -1;
+	/* (5) stem.ext at most 200; a cut may expose a trailing '.', '_' or '-': strip again */
+	keep = SAFE_FILENAME_MAX - (elen ? elen + 1 : 0);
+	if (strlen(stem) > keep) {
+		stem[keep] = '\0';
+		if (run_steps(stem, sizeof(stem), NSTEPS - 1) != 0)
+			return -1;
+	}
+	if (stem[0] == '\0')
+		memcpy(stem, "file", 5);
+	slen = strlen(stem);
+	memcpy(out, stem, slen);
+	if (elen) {
+		out[slen] = '.';
+		memcpy(out + slen + 1, ext, elen + 1);
+	} else {
+		out[slen] = '\0';
+	}
+	return 0;
+}
+
+const char *safe_filename_ext(const char *s)
+{
+	const char *dot = strrchr(s, '.');
+	return dot ? dot + 1 : "";
+}
