@@ -10,11 +10,14 @@
 
 static PGconn *conn;
 
+static size_t nprepared;
+
 void db_close(void)
 {
 	if (conn)
 		PQfinish(conn);
 	conn = NULL;
+	nprepared = 0;      /* prepared statements die with their connection */
 }
 
 static int db_connect(void)
@@ -51,15 +54,11 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Send and wait for the last result within DB_QUERY_TIMEOUT_S. NULL on a broken connection or timeout. */
-static PGresult *exec_bounded(const char *sql, int n, const char *const *params, int *timed_out)
+/* Wait for the last result of what was sent, until deadline. NULL on a broken connection or timeout. */
+static PGresult *wait_result(double deadline, int *timed_out)
 {
 	PGresult *last = NULL, *res;
-	double deadline = now_s() + DB_QUERY_TIMEOUT_S;
 
-	*timed_out = 0;
-	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
-		return NULL;
 	for (;;) {
 		while (PQisBusy(conn)) {
 			struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
@@ -89,6 +88,53 @@ static PGresult *exec_bounded(const char *sql, int n, const char *const *params,
 		last = res;
 	}
 	return last;
+}
+
+/*
+ * Statements are prepared on first use per connection (saving the parse and plan of every
+ * later call); the table is forgotten with the connection. Callers pass string constants.
+ */
+#define DB_MAX_PREPARED 64
+static const char *prepared[DB_MAX_PREPARED];
+
+static int prepared_index(const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < nprepared; i++)
+		if (prepared[i] == sql || strcmp(prepared[i], sql) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Send and wait for the last result within DB_QUERY_TIMEOUT_S. NULL on a broken connection or timeout. */
+static PGresult *exec_bounded(const char *sql, int n, const char *const *params, int *timed_out)
+{
+	double deadline = now_s() + DB_QUERY_TIMEOUT_S;
+	int idx = prepared_index(sql);
+	char name[16];
+
+	*timed_out = 0;
+	if (idx < 0 && nprepared < DB_MAX_PREPARED) {
+		PGresult *res;
+		snprintf(name, sizeof(name), "s%zu", nprepared);
+		if (!PQsendPrepare(conn, name, sql, n, NULL))
+			return NULL;
+		res = wait_result(deadline, timed_out);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;    /* the statement's own error, reported as its result */
+		PQclear(res);
+		idx = (int)nprepared;
+		prepared[nprepared++] = sql;
+	}
+	if (idx >= 0) {
+		snprintf(name, sizeof(name), "s%d", idx);
+		if (!PQsendQueryPrepared(conn, name, n, params, NULL, NULL, 0))
+			return NULL;
+	} else if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0)) {
+		return NULL;
+	}
+	return wait_result(deadline, timed_out);
 }
 
 enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *params)
