@@ -150,3 +150,197 @@ int utf8_valid(const char *s, size_t len)
 	}
 	return 1;
 }
+
+/* Length (1..4) of the valid UTF-8 sequence at s[0..len), or 0 with *bad the length of its
+ * maximal invalid subpart (>= 1), as the Unicode standard and Python count replacements. */
+static size_t utf8_seq(const unsigned char *s, size_t len, size_t *bad)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, k;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		if (c == 0xe0) lo = 0xa0;
+		if (c == 0xed) hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		if (c == 0xf0) lo = 0x90;
+		if (c == 0xf4) hi = 0x8f;
+	} else {
+		*bad = 1;
+		return 0;
+	}
+	for (k = 1; k <= need; k++) {
+		if (k >= len || s[k] < lo || s[k] > hi) {
+			*bad = k;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need + 1;
+}
+
+char *utf8_lossy(const char *s, size_t len, size_t *outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc(len * 3 + 1);
+	size_t i = 0, o = 0, n, bad;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len) {
+		if ((n = utf8_seq(u + i, len - i, &bad)) > 0) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += bad;
+		}
+	}
+	out[o] = '\0';
+	if (outlen)
+		*outlen = o;
+	return out;
+}
+
+/* 1 when s[0..n) holds a %XX escape that pct_decode would decode. */
+static int has_escape(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < n; i++)
+		if (s[i] == '%' && hexv((unsigned char)s[i + 1]) >= 0 && hexv((unsigned char)s[i + 2]) >= 0)
+			return 1;
+	return 0;
+}
+
+/* The checks of one segment (n > 0 bytes). deep: a form reached by decoding it again, which
+ * may not be "." either nor hold a '/'. first: the key's first segment (no ':'). */
+static int seg_ok(const char *s, size_t n, int first, int deep)
+{
+	size_t i;
+
+	if ((n == 2 && s[0] == '.' && s[1] == '.') || (deep && n == 1 && s[0] == '.'))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || c == '\\' || (first && c == ':') || (deep && c == '/'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Decode segment s[0..n) again and again while it holds escapes, checking every form.
+ * 1 ok, 0 refused, -1 ENOMEM. Each pass shortens it, so this ends. */
+static int seg_ok_deep(const char *s, size_t n, int first)
+{
+	char *cur = NULL, *next;
+	const char *p = s;
+	size_t len = n;
+	int ok = 1;
+
+	while (ok && has_escape(p, len)) {
+		if ((next = pct_decode(p, len, 0, &len)) == NULL) {
+			free(cur);
+			return -1;
+		}
+		free(cur);
+		p = cur = next;
+		ok = len > 0 && seg_ok(p, len, first, 1);
+	}
+	free(cur);
+	return ok;
+}
+
+enum vsp valid_storage_path(const char *in, size_t len, char **out)
+{
+	char *key;
+	size_t i = 0, o = 0, n;
+	int ok;
+
+	*out = NULL;
+	if (len == 0)
+		return VSP_EMPTY;
+	if (in[0] == '/' || !utf8_valid(in, len))     /* utf8_valid refuses NUL too */
+		return VSP_BAD;
+	if ((key = malloc(len + 1)) == NULL)
+		return VSP_NOMEM;
+	/* Pass 1: split, drop "." and empty segments, check each as decoded once. */
+	while (i < len) {
+		const char *seg = in + i, *slash = memchr(seg, '/', len - i);
+		n = slash ? (size_t)(slash - seg) : len - i;
+		if (n > 0 && !(n == 1 && seg[0] == '.')) {
+			if (!seg_ok(seg, n, o == 0, 0) || o + (o > 0) + n > LIM_STORAGE_KEY)
+				goto bad;
+			if (o > 0)
+				key[o++] = '/';
+			memcpy(key + o, seg, n);
+			o += n;
+		}
+		i += n + 1;
+	}
+	key[o] = '\0';
+	if (o == 0) {
+		free(key);
+		return VSP_EMPTY;
+	}
+	/* Pass 2: every further decoding of each kept segment (double encoding). */
+	for (i = 0; i < o; i += n + 1) {
+		const char *slash = memchr(key + i, '/', o - i);
+		n = slash ? (size_t)(slash - (key + i)) : o - i;
+		if ((ok = seg_ok_deep(key + i, n, i == 0)) < 0) {
+			free(key);
+			return VSP_NOMEM;
+		}
+		if (!ok)
+			goto bad;
+	}
+	*out = key;
+	return VSP_OK;
+bad:
+	free(key);
+	return VSP_BAD;
+}
+
+int storage_key_private(const char *key)
+{
+	static const char *const prefixes[] = { "loras", "bulk-uploads" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		n = strlen(prefixes[i]);
+		if (strncmp(key, prefixes[i], n) == 0 && (key[n] == '\0' || key[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+char *pct_encode_path(const char *s, size_t len)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	char *out = malloc(len * 3 + 1);
+	size_t i, o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hx[c >> 4];
+			out[o++] = hx[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

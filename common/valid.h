@@ -41,4 +41,29 @@ size_t utf8_chars(const char *s, size_t len);
 /* 1 when s (len bytes) is valid UTF-8 without NUL, else 0. */
 int utf8_valid(const char *s, size_t len);
 
+/* Longest storage key (bytes) valid_storage_path accepts: S3's and R2's own limit. */
+#define LIM_STORAGE_KEY 1024
+
+/* Result of valid_storage_path. */
+enum vsp { VSP_OK = 0, VSP_EMPTY, VSP_BAD, VSP_NOMEM };
+
+/*
+ * Normalise an already percent-decoded storage path (len bytes, may hold NUL) into a key:
+ * "." segments and empty segments (a repeated or trailing '/') are dropped. Refused
+ * (VSP_BAD): a leading '/' (absolute), a ".." segment, a backslash, NUL or other control
+ * byte (< 0x20, 0x7f), invalid UTF-8, a first segment holding ':' (a scheme or drive letter),
+ * a key longer than LIM_STORAGE_KEY, and any of these reached by decoding a segment again
+ * (double encoding: "%2e%2e", "%2f", "%5c", "%00", "https%3a"), where a re-decoded segment
+ * may hold no '/' at all. VSP_EMPTY when nothing is left; on VSP_OK *out is the malloc'd key.
+ */
+enum vsp valid_storage_path(const char *in, size_t len, char **out);
+/* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), else 0. */
+int storage_key_private(const char *key);
+/* Percent-encode a normalised key for a URL, segment by segment: RFC 3986 unreserved
+ * characters and '/' kept, every other byte %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */
+char *pct_encode_path(const char *s, size_t len);
+/* Copy s (len bytes) as UTF-8, each maximal invalid subsequence replaced by U+FFFD (as
+ * Python's decode(errors="replace")); NUL bytes kept. Malloc'd with *outlen; NULL on ENOMEM. */
+char *utf8_lossy(const char *s, size_t len, size_t *outlen);
+
 #endif

@@ -1,0 +1,120 @@
+/* files.fcgi: public file serving, GET|HEAD /files/{file_path:path} (API.md §5).
+ *
+ * Answers with a 302 to where the object is served: the CDN (through Cloudflare image
+ * transformations when CLOUDFLARE_IMAGE_TRANSFORMS is on and a `type` other than gif is
+ * asked; Cloudflare documents no gif output, so type=gif gets the untransformed file), else
+ * R2_PUBLIC_URL (local mode: the static /storage/ location). Opens no database connection.
+ * The Location is built from the normalised key (valid_storage_path), percent-encoded per
+ * segment: raw request bytes never reach a header.
+ */
+#include "buf.h"
+#include "config.h"
+#include "query.h"
+#include "responder.h"
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const image_types[] = { "webp", "jpeg", "png", "avif", "gif" };
+#define TYPES_EXPECTED "'webp', 'jpeg', 'png', 'avif' or 'gif'"
+#define NTYPES (sizeof(image_types) / sizeof(image_types[0]))
+
+/* Read the `type` query parameter into *type (NULL when absent). 0 ok; -1 answered
+ * (422 enum error at ["query","type"], or 400 for a query that cannot be parsed). */
+static int query_type(struct http_request *r, const char **type)
+{
+	static const char *const loc[] = { "query", "type", NULL };
+	struct query q;
+	const char *v;
+	size_t vlen, i, ilen;
+	char *input;
+	json_object *ctx;
+
+	*type = NULL;
+	if (query_parse(&q, r->query, strlen(r->query)) != 0) {
+		http_error(r, HE_BAD_REQUEST, "Malformed query string");
+		return -1;
+	}
+	if ((v = query_get(&q, "type", &vlen)) != NULL) {
+		for (i = 0; i < NTYPES && *type == NULL; i++)
+			if (vlen == strlen(image_types[i]) && memcmp(v, image_types[i], vlen) == 0)
+				*type = image_types[i];
+		if (*type == NULL) {
+			ctx = json_object_new_object();
+			json_object_object_add(ctx, "expected", json_object_new_string(TYPES_EXPECTED));
+			input = utf8_lossy(v, vlen, &ilen);   /* Starlette decodes with errors="replace" */
+			verrs_add(&r->verrs, "enum", loc, "Input should be " TYPES_EXPECTED,
+			    input ? json_object_new_string_len(input, (int)ilen) : NULL, ctx);
+			free(input);
+			http_error(r, HE_VALIDATION, NULL);
+		}
+	}
+	query_free(&q);
+	return v != NULL && *type == NULL ? -1 : 0;
+}
+
+/* The URL that serves key (normalised) for the asked type; malloc'd, NULL on ENOMEM. */
+static char *target_url(const char *key, const char *type)
+{
+	const struct config *c = config_get();
+	char *enc = pct_encode_path(key, strlen(key));
+	struct buf b;
+	int err;
+
+	if (enc == NULL)
+		return NULL;
+	buf_init(&b, LIM_URI * 4);
+	if (c->cloudflare_image_transforms && type && strcmp(type, "gif") != 0)
+		err = buf_printf(&b, "%s/cdn-cgi/image/format=%s,quality=90/%s", c->cdn_url, type, enc);
+	else
+		err = buf_printf(&b, "%s/%s", c->cloudflare_image_transforms ? c->cdn_url : c->r2_public_url, enc);
+	free(enc);
+	if (err) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+static void serve_file(struct http_request *r)
+{
+	const char *type, *raw = r->nparams ? r->param[0] : "";
+	size_t rawlen = r->nparams ? r->param_len[0] : 0;
+	char *key = NULL, *url = NULL;
+
+	if (query_type(r, &type) != 0)
+		return;
+	switch (valid_storage_path(raw, rawlen, &key)) {
+	case VSP_OK:
+		break;
+	case VSP_EMPTY:
+		http_error(r, HE_NO_ROUTE, NULL);
+		return;
+	case VSP_BAD:
+		http_error(r, HE_BAD_REQUEST, "Invalid file path");
+		return;
+	case VSP_NOMEM:
+		http_error(r, HE_INTERNAL, NULL);
+		return;
+	}
+	if (storage_key_private(key))
+		http_error(r, HE_NO_ROUTE, NULL);
+	else if ((url = target_url(key, type)) == NULL)
+		http_error(r, HE_INTERNAL, NULL);
+	else if (strlen(url) > LIM_HEADER_VALUE)   /* a Location no header may carry */
+		http_send_json(r, 414, json_tokener_parse("{\"detail\":\"File path too long\"}"));
+	else if (http_add_header(r, "Location", url) != 0)
+		http_error(r, HE_INTERNAL, NULL);
+	else
+		http_send(r, 302, NULL, "", 0);   /* as Starlette's RedirectResponse: empty body */
+	free(url);
+	free(key);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/files/{file_path:path}", 0, 0, NULL, 0, serve_file },
+};
+
+int main(void)
+{
+	return responder_main("files", routes, sizeof(routes) / sizeof(routes[0]));
+}
