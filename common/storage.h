@@ -10,6 +10,8 @@
 #define STORAGE_CONNECT_TIMEOUT_S 5 /* API.md §1: connections given up after 5 s */
 #define STORAGE_STALL_TIMEOUT_S 20  /* ... and a transfer during which no byte moves for 20 s */
 #define STORAGE_RETRIES 3           /* attempts for network errors and 5xx (idempotent calls) */
+#define STORAGE_KEY_MAX 1024        /* bytes of a key (S3's and R2's limit) */
+#define STORAGE_SEGMENT_MAX 255     /* bytes of one '/'-separated key segment (a file name, local) */
 
 enum storage_err {
 	ST_OK = 0,
@@ -17,8 +19,10 @@ enum storage_err {
 	ST_PRECONDITION,    /* If-Match / copy-source-if-match failed: the object changed */
 	ST_TOO_LARGE,       /* a streamed body passed its cap (nothing kept) */
 	ST_SHORT,           /* a streamed body ended before its declared size (nothing kept) */
-	ST_READ_ERROR,      /* the caller's source failed (client went away; nothing kept) */
-	ST_BAD_KEY,         /* key refused: empty, absolute, "..", "//", NUL, backslash, too long */
+	ST_READ_ERROR,      /* the caller's source failed (client went away; nothing kept),
+			       or storage_get's wr asked to stop */
+	ST_BAD_KEY,         /* key refused: empty, absolute, "." or "..", "//", trailing '/', NUL or other
+			       control byte, backslash, too long, first segment ".tmp" (see storage_key_ok) */
 	ST_UNAVAILABLE,     /* the store cannot be reached / timed out / 5xx after retries */
 	ST_ERROR,           /* any other failure (logged) */
 };

@@ -1,0 +1,294 @@
+/* uploads.fcgi: presigned uploads, the local-backend upload endpoint, the deprecated LoRA upload (API.md §4). */
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "filename.h"
+#include "log.h"
+#include "presign.h"
+#include "responder.h"
+#include "storage.h"
+#include "uptoken.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define SIZE_MAX_FIELD (1LL << 62)
+
+static const char *const allowed_types[] = {
+	"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif",
+	"application/zip", "application/pdf", "video/mp4", "audio/mpeg", NULL,
+};
+
+enum { P_FILENAME, P_CONTENT_TYPE, P_FOLDER, P_SIZE, P_FILE_SIZE };
+static const struct jfield presign_fields[] = {
+	{ "filename", JF_STRING, JF_REQUIRED, NULL, 1, 0, 0, 0 },
+	{ "content_type", JF_STRING, JF_REQUIRED, NULL, 0, 0, 0, 0 },
+	{ "folder", JF_STRING, JF_NULLABLE, NULL, 0, 255, 0, 0 },
+	{ "size", JF_INT, JF_NULLABLE, NULL, 0, 0, 0, SIZE_MAX_FIELD },
+	{ "file_size", JF_INT, JF_NULLABLE, NULL, 0, 0, 0, SIZE_MAX_FIELD },
+};
+
+/* The allowed type equal to ct ignoring case, or NULL (parameters are never allowed). */
+static const char *allowed_type(const char *ct, size_t len)
+{
+	size_t i;
+
+	for (i = 0; allowed_types[i]; i++)
+		if (strlen(allowed_types[i]) == len && strncasecmp(allowed_types[i], ct, len) == 0)
+			return allowed_types[i];
+	return NULL;
+}
+
+static void send_presign(struct http_request *r, const char *upload_url, const char *key,
+    const char *file_id, const char *ctype, long long expires_in, const char *token)
+{
+	const struct config *c = config_get();
+	json_object *o = json_object_new_object(), *req = json_object_new_object();
+	struct buf file_url;
+
+	buf_init(&file_url, 8192);
+	buf_printf(&file_url, "%s/%s", c->cdn_url, key);
+	json_object_object_add(o, "upload_url", json_object_new_string(upload_url));
+	json_object_object_add(o, "file_url", json_object_new_string(buf_cstr(&file_url)));
+	json_object_object_add(o, "upload_method", json_object_new_string("PUT"));
+	json_object_object_add(o, "expires_in_seconds", json_object_new_int64(expires_in));
+	json_object_object_add(o, "max_file_size", json_object_new_int64(c->max_upload_size));
+	json_object_object_add(o, "file_id", json_object_new_string(file_id));
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(req, "Content-Type", json_object_new_string(ctype));
+	json_object_object_add(o, "required_headers", req);
+	if (token)
+		json_object_object_add(o, "token", json_object_new_string(token));
+	http_send_json(r, 200, o);
+	buf_free(&file_url);
+}
+
+static void presigned_url(struct http_request *r)
+{
+	const struct config *c = config_get();
+	const struct jvalue *v = r->jv;
+	char uid[UUID_STR_LEN + 1], file_id[33], safe[SAFE_FILENAME_MAX + 1], exp_s[24], size_s[24], msg[256];
+	const char *ctype, *params[8];
+	long long size = -1, expires_in, now = (long long)time(NULL);
+	struct buf key, url;
+	struct uptoken t;
+	char *token = NULL;
+	PGresult *res = NULL;
+	enum herr e;
+	size_t i, o = 0;
+
+	buf_init(&key, 1024);
+	buf_init(&url, 16384);
+	if (v[P_SIZE].present && v[P_FILE_SIZE].present && v[P_SIZE].i != v[P_FILE_SIZE].i) {
+		static const char *const loc[] = { "body", NULL };
+		verrs_add(&r->verrs, "value_error", loc, "Value error, size and file_size must be equal",
+		    json_object_get(r->jin.root), json_object_new_object());
+		http_error(r, HE_VALIDATION, NULL);
+		goto out;
+	}
+	size = v[P_SIZE].present ? v[P_SIZE].i : v[P_FILE_SIZE].present ? v[P_FILE_SIZE].i : -1;
+	if ((ctype = allowed_type(v[P_CONTENT_TYPE].s, v[P_CONTENT_TYPE].slen)) == NULL) {
+		snprintf(msg, sizeof(msg), "Content type '%.*s' is not allowed", (int)(v[P_CONTENT_TYPE].slen > 100 ? 100 : v[P_CONTENT_TYPE].slen), v[P_CONTENT_TYPE].s);
+		http_error(r, HE_BAD_REQUEST, msg);
+		goto out;
+	}
+	if (size > c->max_upload_size) {
+		snprintf(msg, sizeof(msg), "File size %lld exceeds the maximum of %lld bytes", size, c->max_upload_size);
+		http_error(r, HE_BAD_REQUEST, msg);
+		goto out;
+	}
+	if (safe_filename(v[P_FILENAME].s, v[P_FILENAME].slen, safe) != 0 || uuid_v4(uid) != 0) {
+		http_error(r, HE_INTERNAL, NULL);
+		goto out;
+	}
+	for (i = 0; uid[i]; i++)
+		if (uid[i] != '-')
+			file_id[o++] = uid[i];
+	file_id[o] = '\0';
+	buf_printf(&key, "temp/%s_%lld_%s", file_id, now, safe);
+	expires_in = c->presign_expires_seconds + (size > 0 ? size / 16384 : 0);
+	if (expires_in > 3600)
+		expires_in = 3600;
+
+	if (c->storage_backend == STORAGE_S3) {
+		if (s3_presign_put(c, key.data, ctype, size, (unsigned)expires_in, now, &url) != 0) {
+			log_error("presigning failed (check R2_ENDPOINT_URL)");
+			http_error(r, HE_INTERNAL, NULL);
+			goto out;
+		}
+	} else {
+		memset(&t, 0, sizeof(t));
+		snprintf(t.key, sizeof(t.key), "%s", key.data);
+		snprintf(t.content_type, sizeof(t.content_type), "%s", ctype);
+		t.size = size >= 0 ? size : c->max_upload_size;
+		t.exact = size >= 0;
+		t.expires = now + expires_in;
+		if ((token = uptoken_issue(&t, c->secret_key)) == NULL) {
+			http_error(r, HE_INTERNAL, NULL);
+			goto out;
+		}
+		buf_printf(&url, "%s/api/v1/uploads/local/%s", c->public_base_url, token);
+	}
+	snprintf(exp_s, sizeof(exp_s), "%lld", now + expires_in);
+	snprintf(size_s, sizeof(size_s), "%lld", size);
+	params[0] = uid;
+	params[1] = r->user->id;
+	params[2] = key.data;
+	params[3] = v[P_FOLDER].present ? v[P_FOLDER].s : NULL;
+	params[4] = ctype;
+	params[5] = size >= 0 ? size_s : NULL;
+	params[6] = exp_s;
+	params[7] = token ? t.nonce : NULL;
+	e = db_exec(&res, "INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
+	    "expires_at, nonce) VALUES ($1, $2, $3, $4, $5, $6::bigint, to_timestamp($7::bigint), $8)", 8, params);
+	if (e != HE_OK) {
+		http_error(r, e, NULL);
+		goto out;
+	}
+	send_presign(r, url.data, key.data, file_id, ctype, expires_in, token);
+out:
+	PQclear(res);
+	buf_free(&key);
+	buf_free(&url);
+	free(token);
+}
+
+/* Reader handing the request body to storage, bounded by CONTENT_LENGTH when given. */
+static ssize_t body_reader(void *ctx, char *buf, size_t n)
+{
+	return http_read_stream(ctx, buf, n);
+}
+
+/* 1 when the request's Content-Type is exactly want (case-insensitive, no parameters). */
+static int same_type(const char *got, const char *want)
+{
+	return got && strcasecmp(got, want) == 0;
+}
+
+static void set_state(const char *nonce, const char *from, const char *to)
+{
+	const char *p[3] = { nonce, from, to };
+	PGresult *res = NULL;
+
+	db_exec(&res, "UPDATE uploads SET state = $3 WHERE nonce = $1 AND state = $2", 3, p);
+	PQclear(res);
+}
+
+static void local_put(struct http_request *r)
+{
+	const struct config *c = config_get();
+	const char *tok = http_route_param(r, "token");
+	struct uptoken t;
+	struct storage_obj obj;
+	enum uptoken_status ts;
+	enum storage_err se;
+	PGresult *res = NULL;
+	json_object *o;
+	char size_s[24], url[8192];
+	enum herr e;
+	int claimed = 0;
+
+	if (c->storage_backend != STORAGE_LOCAL) {
+		http_error(r, HE_NO_ROUTE, NULL);
+		return;
+	}
+	ts = uptoken_verify(tok, strlen(tok), c->secret_key, (long long)time(NULL), &t);
+	if (ts != UPTOKEN_OK) {
+		http_error(r, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
+		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
+		return;
+	}
+	if (!same_type(r->content_type, t.content_type)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "Content-Type must be %s", t.content_type);
+		http_error(r, HE_UNSUPPORTED_TYPE, msg);
+		return;
+	}
+	if (r->content_length > t.size) {
+		http_error(r, HE_TOO_LARGE, "Upload larger than allowed");
+		return;
+	}
+	if (t.exact && r->content_length >= 0 && r->content_length < t.size) {
+		http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size");
+		return;
+	}
+	/* Claim the token: only one upload may run or succeed per token. */
+	{
+		const char *p[1] = { t.nonce };
+		e = db_exec(&res, "UPDATE uploads SET state = 'uploading' WHERE nonce = $1 AND state = 'issued' "
+		    "RETURNING id", 1, p);
+		if (e != HE_OK) {
+			http_error(r, e, NULL);
+			goto out;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			res = NULL;
+			e = db_exec(&res, "SELECT 1 FROM uploads WHERE nonce = $1", 1, p);
+			if (e != HE_OK)
+				http_error(r, e, NULL);
+			else if (PQntuples(res) == 0)
+				http_error(r, HE_FORBIDDEN, "Invalid upload token");
+			else
+				http_error(r, HE_CONFLICT, "Upload token already used");
+			goto out;
+		}
+		claimed = 1;
+		PQclear(res);
+		res = NULL;
+	}
+	se = storage_put_stream(t.key, body_reader, r, t.exact ? t.size : -1, t.size, t.content_type, &obj);
+	switch (se) {
+	case ST_OK: break;
+	case ST_TOO_LARGE: http_error(r, HE_TOO_LARGE, "Upload larger than allowed"); goto out;
+	case ST_SHORT: http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size"); goto out;
+	case ST_READ_ERROR: http_error(r, HE_BAD_REQUEST, "Upload body could not be read"); goto out;
+	case ST_UNAVAILABLE: http_error(r, HE_STORAGE_UNAVAILABLE, NULL); goto out;
+	default:
+		log_error("storing %s failed: %s", t.key, storage_strerror(se));
+		http_error(r, HE_INTERNAL, NULL);
+		goto out;
+	}
+	snprintf(size_s, sizeof(size_s), "%lld", obj.size);
+	{
+		const char *p[3] = { t.nonce, size_s, obj.etag };
+		e = db_exec(&res, "UPDATE uploads SET state = 'uploaded', size = $2::bigint, etag = $3, "
+		    "uploaded_at = now() WHERE nonce = $1", 3, p);
+	}
+	if (e != HE_OK) {
+		storage_delete(t.key);     /* unrecorded bytes must not stay behind */
+		http_error(r, e, NULL);
+		goto out;
+	}
+	claimed = 0;
+	snprintf(url, sizeof(url), "%s/%s", c->cdn_url, t.key);
+	o = json_object_new_object();
+	json_object_object_add(o, "key", json_object_new_string(t.key));
+	json_object_object_add(o, "size", json_object_new_int64(obj.size));
+	json_object_object_add(o, "etag", json_object_new_string(obj.etag));
+	json_object_object_add(o, "file_url", json_object_new_string(url));
+	http_send_json(r, 200, o);
+out:
+	if (claimed)
+		set_state(t.nonce, "uploading", "issued");   /* a refused attempt does not spend the token */
+	PQclear(res);
+}
+
+static const struct route routes[] = {
+	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH, LIM_JSON_BODY, presign_fields,
+	  sizeof(presign_fields) / sizeof(presign_fields[0]), presigned_url },
+	{ "PUT", "/api/v1/uploads/local/{token:seg}", 0, 0, NULL, 0, local_put },
+};
+
+int main(void)
+{
+	const struct config *c;
+
+	c = config_init_or_die();
+	if (storage_init(c) != 0)
+		return 1;
+	return responder_main("uploads", routes, sizeof(routes) / sizeof(routes[0]));
+}
