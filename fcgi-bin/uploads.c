@@ -3,17 +3,20 @@
 #include "config.h"
 #include "db.h"
 #include "filename.h"
+#include "form.h"
 #include "log.h"
 #include "presign.h"
 #include "responder.h"
 #include "storage.h"
 #include "uptoken.h"
 #include <ctype.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SIZE_MAX_FIELD (1LL << 62)
 
@@ -277,10 +280,154 @@ out:
 	PQclear(res);
 }
 
+
+#define LORA_MAX_BYTES (100LL * 1024 * 1024)     /* API.md §4.2: 100 MB, independent of MAX_UPLOAD_SIZE */
+#define LORA_BODY_MAX (LORA_MAX_BYTES + 64 * 1024) /* the file plus the form's other parts */
+
+static const char *const lora_exts[] = { "safetensors", "ckpt", "pt", "pth", "bin", NULL };
+
+/* 1 when s (len bytes) matches ^[a-z0-9_-]{1,32}$. */
+static int valid_entity_type(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > 32)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static void lora_validate(struct http_request *r, struct form_field *f)
+{
+	if (!f[0].present) {
+		static const char *const loc[] = { "body", "file", NULL };
+		verrs_add(&r->verrs, "missing", loc, "Field required", NULL, NULL);
+	}
+	if (f[1].present && (f[1].too_long || utf8_chars(f[1].text, f[1].text_len) > 255)) {
+		static const char *const loc[] = { "body", "lora_trigger", NULL };
+		json_object *ctx = json_object_new_object();
+		json_object_object_add(ctx, "max_length", json_object_new_int(255));
+		verrs_add(&r->verrs, "string_too_long", loc, "String should have at most 255 characters",
+		    json_object_new_string_len(f[1].text, (int)f[1].text_len), ctx);
+	}
+	/* An empty form value is "not given" (FastAPI), so only a non-empty one is checked. */
+	if (f[2].present && f[2].text_len > 0 && (f[2].too_long || !valid_entity_type(f[2].text, f[2].text_len))) {
+		static const char *const loc[] = { "body", "entity_type", NULL };
+		json_object *ctx = json_object_new_object();
+		json_object_object_add(ctx, "pattern", json_object_new_string("^[a-z0-9_-]{1,32}$"));
+		verrs_add(&r->verrs, "string_pattern_mismatch", loc, "String should match pattern '^[a-z0-9_-]{1,32}$'",
+		    json_object_new_string_len(f[2].text, (int)f[2].text_len), ctx);
+	}
+}
+
+static int lora_ext_ok(const char *safe)
+{
+	const char *ext = safe_filename_ext(safe);
+	size_t i;
+
+	for (i = 0; lora_exts[i]; i++)
+		if (strcasecmp(ext, lora_exts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void upload_lora(struct http_request *r)
+{
+	struct form_field f[3] = {
+		{ .name = "file", .is_file = 1, .max_file = LORA_MAX_BYTES },
+		{ .name = "lora_trigger", .max_text = 255 * 4 },
+		{ .name = "entity_type", .max_text = 32 },
+	};
+	char safe[SAFE_FILENAME_MAX + 1], rnd[17], id[UUID_STR_LEN + 1], ts[32], size_s[24];
+	unsigned char rb[8];
+	const char *detail, *entity, *trigger, *p[6];
+	struct storage_obj obj;
+	struct buf key;
+	PGresult *res = NULL;
+	enum storage_err se;
+	json_object *o;
+	time_t now = time(NULL);
+	struct tm tm;
+	enum herr e;
+	int stored = 0;
+
+	buf_init(&key, 1024);
+	e = form_read(r, f, 3, LORA_BODY_MAX, &detail);
+	if (e != HE_OK) {
+		http_error(r, e, e == HE_TOO_LARGE ? "LoRA file larger than 100 MB" : detail);
+		goto out;
+	}
+	lora_validate(r, f);
+	if (verrs_count(&r->verrs)) {
+		http_error(r, HE_VALIDATION, NULL);
+		goto out;
+	}
+	if (safe_filename(f[0].filename, strlen(f[0].filename), safe) != 0 || RAND_bytes(rb, sizeof(rb)) != 1 ||
+	    uuid_v4(id) != 0) {
+		http_error(r, HE_INTERNAL, NULL);
+		goto out;
+	}
+	if (!lora_ext_ok(safe)) {
+		http_error(r, HE_BAD_REQUEST, "Unsupported LoRA file type");
+		goto out;
+	}
+	entity = f[2].present && f[2].text_len ? f[2].text : "subject";
+	trigger = f[1].present && f[1].text_len ? f[1].text : NULL;
+	/* 16 random hex digits, so keys cannot be guessed */
+	for (size_t i = 0; i < sizeof(rb); i++)
+		snprintf(rnd + 2 * i, 3, "%02x", rb[i]);
+	buf_printf(&key, "loras/%s/%lld_%s_%s", entity, (long long)now, rnd, safe);
+	se = storage_put_fd(key.data, f[0].fd, f[0].size, "application/octet-stream", &obj);
+	if (se != ST_OK) {
+		if (se != ST_UNAVAILABLE)
+			log_error("storing %s failed: %s", key.data, storage_strerror(se));
+		http_error(r, se == ST_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL, NULL);
+		goto out;
+	}
+	stored = 1;
+	snprintf(size_s, sizeof(size_s), "%lld", f[0].size);
+	p[0] = id; p[1] = r->user->id; p[2] = key.data; p[3] = size_s;
+	p[4] = f[2].present && f[2].text_len ? f[2].text : NULL; p[5] = trigger;
+	e = db_exec(&res, "INSERT INTO lora_uploads (id, uploader_id, key, size, entity_type, lora_trigger) "
+	    "VALUES ($1, $2, $3, $4::bigint, $5, $6)", 6, p);
+	if (e != HE_OK) {
+		http_error(r, e, NULL);
+		goto out;
+	}
+	stored = 0;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_object_new_object();
+	json_object_object_add(o, "file_path", json_object_new_string(key.data));
+	json_object_object_add(o, "partial_path", json_object_new_string(key.data + strlen("loras/")));
+	json_object_object_add(o, "filename", json_object_new_string(safe));
+	json_object_object_add(o, "file_size", json_object_new_int64(f[0].size));
+	json_object_object_add(o, "upload_timestamp", json_object_new_string(ts));
+	http_send_json(r, 200, o);
+out:
+	if (stored)
+		storage_delete(key.data);     /* unrecorded: do not keep it */
+	if (!r->headers_sent)
+		http_error(r, HE_INTERNAL, NULL);
+	PQclear(res);
+	buf_free(&key);
+	form_free(f, 3);
+}
+
+/* Every answer of the deprecated endpoint says so. */
+static void upload_lora_deprecated(struct http_request *r)
+{
+	http_add_header(r, "Deprecation", "true");
+	upload_lora(r);
+}
+
 static const struct route routes[] = {
 	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH, LIM_JSON_BODY, presign_fields,
 	  sizeof(presign_fields) / sizeof(presign_fields[0]), presigned_url },
 	{ "PUT", "/api/v1/uploads/local/{token:seg}", 0, 0, NULL, 0, local_put },
+	{ "POST", "/api/v1/uploads/admin/upload-lora", RF_SUPERUSER, 0, NULL, 0, upload_lora_deprecated },
 };
 
 int main(void)
