@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "config.h"
 #include "sigv4.h"
+#include "presign.h"
 #include "storage.h"
 
 /*
@@ -764,38 +765,10 @@ static long http_put(const char *url, const char *ctype, const char *body, size_
 	return status;
 }
 
-/* Presign a PUT of key for s3rver (path style), signing content-type and content-length. */
+/* Presign a PUT of key exactly as POST /api/v1/uploads/presigned-url does (common/presign). */
 static void presign(const char *key, const char *ctype, size_t len, unsigned expires, struct buf *url)
 {
-	const char *ep = cfg->r2_endpoint_url, *host = strstr(ep, "://") + 3;
-	struct sigv4_creds creds = { cfg->r2_access_key_id, cfg->r2_secret_access_key, NULL };
-	struct sigv4_kv hdr[2];
-	struct sigv4_request r;
-	struct buf path;
-	char lens[32], scheme[8];
-
-	snprintf(scheme, sizeof(scheme), "%.*s", (int)(host - 3 - ep), ep);
-	snprintf(lens, sizeof(lens), "%zu", len);
-	buf_init(&path, 4096);
-	ck_assert_int_eq(buf_printf(&path, "/%s/%s", cfg->r2_bucket, key), 0);
-	hdr[0] = sigv4_kv_str("content-type", ctype);
-	hdr[1] = sigv4_kv_str("content-length", lens);
-	memset(&r, 0, sizeof(r));
-	r.method = "PUT";
-	r.scheme = scheme;
-	r.host = host;
-	r.path = path.data;
-	r.path_len = path.len;
-	r.headers = hdr;
-	r.nheaders = 2;
-	r.region = cfg->r2_region;
-	r.service = "s3";
-	r.creds = &creds;
-	r.unix_time = (long long)time(NULL);
-	r.expires = expires;
-	r.flags = SIGV4_S3;
-	ck_assert_int_eq(sigv4_presign(&r, url, NULL), SIGV4_OK);
-	buf_free(&path);
+	ck_assert_int_eq(s3_presign_put(cfg, key, ctype, (long long)len, expires, (long long)time(NULL), url), 0);
 }
 
 START_TEST(test_presigned_put)
