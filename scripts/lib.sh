@@ -19,6 +19,9 @@
 FILES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 PG_BIN=/usr/lib/postgresql/15/bin
 SYS_PYTHON=/usr/bin/python3
+# The build tree stack_start takes the binaries from (fcgi-bin/*.fcgi, sbin/files-admin):
+# the checkout's in-tree build, or another one (scripts/run-tests: the sanitizer build).
+FILES_BIN_ROOT=$FILES_ROOT
 
 # Debian packages the build, the stack and the tests need. Add new ones here.
 FILES_PACKAGES=(
@@ -87,11 +90,12 @@ ensure_packages() {
 # build: autoreconf when configure is missing or older than configure.ac, configure when
 # there is no Makefile or the configure script or its flags changed, then make -j2.
 # Flags: --enable-werror plus $FILES_CONFIGURE_FLAGS (e.g. --enable-sanitizers).
+# build DIR: the same in DIR, another source tree (default: the checkout).
 build() {
     (
         local flags want have
-        cd "$FILES_ROOT" || exit 1
-        [[ -f configure.ac ]] || { note "error: no configure.ac in $FILES_ROOT"; exit 1; }
+        cd "${1:-$FILES_ROOT}" || exit 1
+        [[ -f configure.ac ]] || { note "error: no configure.ac in $PWD"; exit 1; }
         if [[ ! -x configure || configure.ac -nt configure ]]; then
             note "autoreconf -fi"
             autoreconf -fi || { note "error: autoreconf failed"; exit 1; }
@@ -400,7 +404,7 @@ write_env_file() {
 
 # files_admin ARGS...: run sbin/files-admin with the stack's configuration.
 files_admin() {
-    (settings_clear_env && FILES_CONFIG=$STACK_CONFIG exec "$FILES_ROOT/sbin/files-admin" "$@")
+    (settings_clear_env && FILES_CONFIG=$STACK_CONFIG exec "$FILES_BIN_ROOT/sbin/files-admin" "$@")
 }
 
 # ---------------------------------------------------------------------------------------
@@ -463,7 +467,7 @@ max_request_kb() {
 # httpd-conf/lighttpd/ and httpd-conf/responders, and check it with lighttpd -tt.
 lighttpd_config() {
     local blocks=$STACK_VAR/lighttpd/responders.conf name regex n=0 i default=""
-    local fcgi_dir=$FILES_ROOT/fcgi-bin
+    local fcgi_dir=$FILES_BIN_ROOT/fcgi-bin
     local -a names=() regexes=()
     local -A v=(
         [BIND]=$STACK_BIND
@@ -617,7 +621,7 @@ stack_start() {
         mkdir -p -- "${FILES_SETTINGS[STORAGE_LOCAL_ROOT]}"/{temp,media}
     fi
     write_env_file
-    [[ -x $FILES_ROOT/sbin/files-admin ]] || die "sbin/files-admin is not built"
+    [[ -x $FILES_BIN_ROOT/sbin/files-admin ]] || die "$FILES_BIN_ROOT/sbin/files-admin is not built"
     note "files-admin migrate --sql-dir sql"
     files_admin migrate --sql-dir "$FILES_ROOT/sql" >&2 || die "migration failed"
     lighttpd_config
@@ -670,12 +674,694 @@ responder_pids() {
         ppid=$(awk '/^PPid:/ { print $2; exit }' "$d/status" 2>/dev/null) || continue
         [[ $ppid == "$LT_PID" ]] || continue
         exe=$(readlink -- "$d/exe" 2>/dev/null) || continue
+        exe=${exe% (deleted)}        # the binary was rebuilt since the process started
         [[ ${exe##*/} == "$1.fcgi" ]] && printf '%s\n' "${d#/proc/}"
     done
     return 0
+}
+
+# proc_start_ticks PID: print the start time of PID (clock ticks after boot; with the pid it
+# names one process: a pid reused later gets another start time). Empty when PID is gone.
+proc_start_ticks() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    s=${s##*) }
+    # shellcheck disable=SC2086 # split the fields after the command name
+    set -- $s
+    printf '%s\n' "${20}"
 }
 
 # proc_rss_kb PID: print VmRSS of PID in kB (empty when PID is gone).
 proc_rss_kb() {
     awk '/^VmRSS:/ { print $2; exit }' "/proc/$1/status" 2>/dev/null || true
 }
+
+# =======================================================================================
+# Deployments (added for the deployment smoke tests, tests/deploy; nothing above calls them)
+#
+# Private Apache servers in front of an already-running stack (its PostgreSQL and the
+# settings of its files.conf, as stack_start left them), each on a free port of STACK_BIND:
+#   fcgid        Apache + mod_fcgid          httpd-conf/apache-fcgid/sartiq-files.conf.in
+#   proxy-fcgi   Apache + mod_proxy_fcgi     httpd-conf/apache-proxy-fcgi/sartiq-files.conf.in
+#                + one spawn-fcgi'd responder pool per responder, on unix sockets
+#   cgi          Apache + mod_cgid           httpd-conf/cgi/sartiq-files.conf.in
+#   htaccess     Apache + mod_cgid as a shared host: the account's public_html holds the
+#                responders in cgi-bin/ and the .htaccess of httpd-conf/cgi/htaccess.in
+# Apache runs as root and its children as DEPLOY_USER (www-data; FILES_DEPLOY_USER to
+# change), which must reach every file they use, so each deployment gets a directory of its
+# own, STACK_VAR/deploy/NAME (a link to a /tmp directory when DEPLOY_USER cannot reach
+# STACK_VAR, e.g. a checkout under /root), holding:
+#   conf/httpd.conf          the private server (modules, User, Listen, pid file) that
+#                            includes conf/sartiq-files.conf, the filled template
+#   bin/                     copies of the built responders
+#   files.conf               copy of the stack's files.conf, DEPLOY_USER's, mode 0600, with
+#                            STORAGE_LOCAL_ROOT=NAME/storage and PUBLIC_BASE_URL this server's
+#                            (when it was the stack's default)
+#   storage/                 DEPLOY_USER's: the local storage of this deployment, as if it ran
+#                            on a host of its own (the responders, run as DEPLOY_USER, write
+#                            there; the stack's storage belongs to root). Kept between starts.
+#   errors/                  copies of the JSON error bodies (httpd-conf/lighttpd/errors)
+#   htdocs/                  the empty DocumentRoot (htaccess: the emulated public_html)
+#   run/                     pid file, mod_fcgid/mod_cgid sockets, spawn-fcgi sockets and pid files
+#   logs/                    apache-error.log (mod_fcgid's and mod_cgid's responders log
+#                            there too), apache-access.log, apache-stderr.log; proxy-fcgi:
+#                            responders.log (the spawn-fcgi'd responders) and spawn-fcgi.log
+# deploy_start NAME / deploy_stop NAME / deploy_start_all / deploy_stop_all; DEPLOY_URL[NAME]
+# is the base URL of a running deployment, deploy_urls prints them as NAME=URL,NAME=URL.
+
+# Debian packages the deployments need (on top of FILES_PACKAGES).
+DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid spawn-fcgi)
+DEPLOY_NAMES=(fcgid proxy-fcgi cgi htaccess)
+DEPLOY_USER=${FILES_DEPLOY_USER:-www-data}
+APACHE_BIN=/usr/sbin/apache2
+APACHE_MODULES_DIR=/usr/lib/apache2/modules
+declare -gA DEPLOY_URL=() DEPLOY_PID=() DEPLOY_DIR=() DEPLOY_WARNED=()
+
+# deploy_ensure_packages: ensure_packages with DEPLOY_PACKAGES. Installing apache2 must
+# not start the distribution's own Apache on port 80: while apt-get runs, a policy-rc.d
+# (when the machine has none) forbids starting services.
+deploy_ensure_packages() {
+    local pkg need=0 rc=0 policy=/usr/sbin/policy-rc.d made=0
+    for pkg in "${FILES_PACKAGES[@]}" "${DEPLOY_PACKAGES[@]}"; do
+        [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || need=1
+    done
+    ((need)) || return 0
+    if [[ $(id -u) -eq 0 && ! -e $policy ]]; then
+        printf '#!/bin/sh\n# sartiq-files scripts/lib.sh: no service starts while packages install\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        made=1
+    fi
+    (ensure_packages "${DEPLOY_PACKAGES[@]}") || rc=$?
+    ((made)) && rm -f -- "$policy"
+    ((rc == 0)) || die "could not install the deployment packages: ${DEPLOY_PACKAGES[*]}"
+}
+
+# deploy_user_can_reach PATH: true when DEPLOY_USER can traverse PATH.
+deploy_user_can_reach() { (cd / && runuser -u "$DEPLOY_USER" -- test -x "$1") 2>/dev/null; }
+
+# deploy_dir NAME: make the directory of deployment NAME (see above) with fresh conf/,
+# bin/, errors/, htdocs/ and run/ (logs/ is kept); sets REPLY to its real path.
+deploy_dir() {
+    local name=$1 path real sub
+    [[ -n $STACK_VAR && -d $STACK_VAR ]] || die "deploy: no stack (STACK_VAR is not set)"
+    mkdir -p -- "$STACK_VAR/deploy"
+    path=$STACK_VAR/deploy/$name
+    if [[ -L $path ]]; then
+        real=$(readlink -f -- "$path" || true)
+        [[ -n $real && -d $real ]] || { rm -f -- "$path"; real=""; }
+    fi
+    [[ -e $path ]] || { mkdir -- "$path"; chmod 755 "$path"; }
+    real=$(cd "$path" && pwd -P)
+    # Short (unix socket paths: run/NAME.sock under it) and reachable by the Apache user.
+    if ((${#real} > 64)) || ! deploy_user_can_reach "$real"; then
+        if [[ ! -L $path ]]; then
+            rmdir -- "$path" 2>/dev/null ||
+                die "$path is not reachable by $DEPLOY_USER (or too long a path) and not empty: remove it"
+        else
+            rm -f -- "$path"
+        fi
+        real=$(mktemp -d "/tmp/sartiq-files-deploy-$name.XXXXXX")
+        chmod 755 "$real"
+        ln -s -- "$real" "$path"
+        deploy_user_can_reach "$real" || die "$DEPLOY_USER cannot reach $real"
+    fi
+    for sub in conf bin errors htdocs run; do rm -rf -- "${real:?}/$sub"; done
+    mkdir -p -- "$real"/{conf,bin,errors,htdocs,run,logs}
+    chmod 755 "$real"/{conf,bin,errors,htdocs,run,logs}
+    REPLY=$real
+}
+
+# deploy_load_responders: DEPLOY_RESP, the built responders of httpd-conf/responders in
+# its order ("NAME REGEX"), then "default NAME" when the default responder is built; warns
+# (once per run) about the ones not built.
+DEPLOY_RESP=()
+deploy_load_responders() {
+    local list name regex
+    list=$(responders_list) || die "httpd-conf/responders is not valid"
+    DEPLOY_RESP=()
+    while read -r name regex; do
+        [[ -n $name ]] || continue
+        if [[ $name == default ]]; then
+            [[ -x $FILES_ROOT/fcgi-bin/$regex.fcgi ]] && DEPLOY_RESP+=("default $regex")
+        elif [[ -x $FILES_ROOT/fcgi-bin/$name.fcgi ]]; then
+            DEPLOY_RESP+=("$name $regex")
+        elif [[ -z ${DEPLOY_WARNED[$name]:-} ]]; then
+            DEPLOY_WARNED[$name]=1
+            note "warning: fcgi-bin/$name.fcgi is not built; the deployments leave its URLs ($regex) out"
+        fi
+    done <<<"$list"
+    ((${#DEPLOY_RESP[@]} > 0)) || die "deploy: no responder is built"
+}
+
+# deploy_responders: print DEPLOY_RESP, one a line.
+deploy_responders() { printf '%s\n' "${DEPLOY_RESP[@]}"; }
+
+# deploy_routes KIND BIN_DIR RUN_DIR: the @ROUTES@ lines of a template (see its head), KIND
+# rewrite (RewriteRule to BIN_DIR/NAME.fcgi) or proxy (ProxyPassMatch to RUN_DIR/NAME.sock).
+deploy_routes() {
+    local kind=$1 bin=$2 run=$3 name regex default=""
+    while read -r name regex; do
+        if [[ $name == default ]]; then
+            default=$regex
+            continue
+        fi
+        case $kind in
+            rewrite) printf '    RewriteRule "%s" "%s/%s.fcgi" [END]\n' "$regex" "$bin" "$name" ;;
+            proxy) printf '    ProxyPassMatch "%s" "unix:%s/%s.sock|fcgi://%s/"\n' "$regex" "$run" "$name" "$name" ;;
+        esac
+    done < <(deploy_responders)
+    [[ -n $default ]] || return 0
+    case $kind in
+        rewrite) printf '    RewriteRule "^/" "%s/%s.fcgi" [END]\n' "$bin" "$default" ;;
+        proxy) printf '    ProxyPassMatch "^/" "unix:%s/%s.sock|fcgi://%s/"\n' "$run" "$default" "$default" ;;
+    esac
+}
+
+# deploy_fill TEMPLATE OUT ASSOC ROUTES_FILE: fill_template with the template's head
+# comment (up to its first blank line) replaced by a pointer to it, and its @ROUTES@ line
+# by the lines of ROUTES_FILE.
+deploy_fill() {
+    local in=$1 out=$2 routes=$4
+    {
+        printf '# Generated by scripts/lib.sh from %s\n' "${in#"$FILES_ROOT"/}"
+        printf '# (see the head of that template for what to change).\n\n'
+        sed -e '1,/^$/d' -e "/^@ROUTES@\$/{r $routes" -e 'd}' -- "$in"
+    } >"$out.in"
+    fill_template "$out.in" "$out" "$3"
+    rm -f -- "$out.in"
+}
+
+# deploy_copy_files DIR URL: the responders, the error bodies and files.conf into DIR, and
+# DIR/storage (see above).
+deploy_copy_files() {
+    local dir=$1 url=$2 name regex old
+    while read -r name regex; do
+        [[ $name == default ]] && continue
+        install -m 0755 -- "$FILES_ROOT/fcgi-bin/$name.fcgi" "$dir/bin/$name.fcgi"
+    done < <(deploy_responders)
+    install -m 0644 -- "$FILES_ROOT"/httpd-conf/lighttpd/errors/json-*.html "$dir/errors/"
+    mkdir -p -- "$dir/storage/temp" "$dir/storage/media"
+    chown -R "$DEPLOY_USER:" "$dir/storage"
+    chmod 750 "$dir/storage"
+    old=http://$STACK_BIND:$STACK_PORT
+    (
+        umask 077
+        awk -v old="PUBLIC_BASE_URL=$old" -v new="PUBLIC_BASE_URL=$url" \
+            -v root="STORAGE_LOCAL_ROOT=$dir/storage" '
+            $0 == old { print new; next }
+            /^STORAGE_LOCAL_ROOT=/ { print root; done = 1; next }
+            { print }
+            END { if (!done) print root }' "$STACK_CONFIG" >"$dir/files.conf"
+    )
+    chown "$DEPLOY_USER:" "$dir/files.conf"
+}
+
+# deploy_httpd_conf NAME DIR PORT MODULE...: write DIR/conf/httpd.conf, the private
+# server: ServerRoot DIR, Listen STACK_BIND:PORT, the MODULEs (mpm_event and the ones every
+# variant needs are added), children as DEPLOY_USER, and the site conf/sartiq-files.conf.
+deploy_httpd_conf() {
+    local name=$1 dir=$2 port=$3 m group k
+    shift 3
+    group=$(id -gn "$DEPLOY_USER")
+    {
+        printf '# Generated by scripts/lib.sh (deploy_start %s): a private Apache for the %s deployment.\n' "$name" "$name"
+        printf 'ServerRoot "%s"\n' "$dir"
+        printf 'DefaultRuntimeDir "%s/run"\n' "$dir"
+        printf 'PidFile "%s/run/apache2.pid"\n' "$dir"
+        printf 'Listen %s:%s\n' "$STACK_BIND" "$port"
+        printf 'ServerName %s\n' "$STACK_BIND"
+        printf 'User %s\nGroup %s\n' "$DEPLOY_USER" "$group"
+        printf 'ErrorLog "%s/logs/apache-error.log"\n' "$dir"
+        printf 'LogLevel warn\n'
+        for m in mpm_event authz_core alias rewrite mime headers env "$@"; do
+            printf 'LoadModule %s_module "%s/mod_%s.so"\n' "$m" "$APACHE_MODULES_DIR" "$m"
+        done
+        cat <<EOF
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 16
+MinSpareThreads 4
+MaxSpareThreads 32
+MaxRequestWorkers 32
+Timeout 60
+KeepAlive On
+TraceEnable Off
+ServerTokens Prod
+ServerSignature Off
+TypesConfig /dev/null
+<Directory />
+    Options None
+    AllowOverride None
+    Require all denied
+</Directory>
+<Files ".ht*">
+    Require all denied
+</Files>
+EOF
+        for k in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+            [[ -v $k ]] && printf 'PassEnv %s\n' "$k"
+        done
+        case " $* " in
+            *" fcgid "*)
+                printf 'FcgidIPCDir "%s/run/fcgid"\n' "$dir"
+                printf 'FcgidProcessTableFile "%s/run/fcgid-shm"\n' "$dir"
+                ;;
+        esac
+        case " $* " in
+            *" cgid "*) printf 'ScriptSock "%s/run/cgid.sock"\n' "$dir" ;;
+        esac
+        printf 'Include "%s/conf/sartiq-files.conf"\n' "$dir"
+    } >"$dir/conf/httpd.conf"
+}
+
+# deploy_env: the environment (NAME=value words) of the processes the deployments start.
+deploy_env() {
+    local k
+    DEPLOY_ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TZ=UTC)
+    for k in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+        [[ -v $k ]] && DEPLOY_ENV+=("$k=${!k}")
+    done
+    return 0
+}
+
+# deploy_spawn_fcgi DIR: one spawn-fcgi'd pool (FILES_FCGI_PROCS processes, default 2) per
+# built responder, on DIR/run/NAME.sock (DEPLOY_USER's, mode 0600), pids in DIR/run/NAME.pid.
+# spawn-fcgi points a forked child's stderr at /dev/null: a shell in front of each responder
+# sends it to DIR/logs/responders.log instead, then execs the responder.
+deploy_spawn_fcgi() {
+    local dir=$1 name regex group log=$1/logs/responders.log
+    group=$(id -gn "$DEPLOY_USER")
+    touch -- "$log"
+    chown "$DEPLOY_USER:" "$log"
+    deploy_env
+    while read -r name regex; do
+        [[ $name == default ]] && continue
+        # shellcheck disable=SC2016 # $0 and $1 are the inner shell's
+        env -i "${DEPLOY_ENV[@]}" FILES_CONFIG="$dir/files.conf" \
+            spawn-fcgi -s "$dir/run/$name.sock" -M 0600 -U "$DEPLOY_USER" -G "$group" \
+            -u "$DEPLOY_USER" -g "$group" -F "${FILES_FCGI_PROCS:-2}" -P "$dir/run/$name.pid" \
+            -d / -- /bin/sh -c 'exec "$0" 2>>"$1"' "$dir/bin/$name.fcgi" "$log" \
+            </dev/null >>"$dir/logs/spawn-fcgi.log" 2>&1 ||
+            { tail -n 20 "$dir/logs/spawn-fcgi.log" "$log" >&2; die "spawn-fcgi $name.fcgi failed"; }
+    done < <(deploy_responders)
+}
+
+# deploy_site_conf NAME DIR PORT URL: write DIR/conf/sartiq-files.conf (and, for htaccess,
+# DIR/htdocs/.htaccess and the account's files) for deployment NAME.
+deploy_site_conf() {
+    local name=$1 dir=$2 port=$3 url=$4 tdir kind routes
+    routes=$dir/conf/routes
+    local -A v=(
+        [BIND]=$STACK_BIND
+        [PORT]=$port
+        [SERVER_NAME]=$STACK_BIND
+        [DOC_ROOT]=$dir/htdocs
+        [LOG_DIR]=$dir/logs
+        [ERROR_DOCS]=$dir/errors
+        [STORAGE_ROOT]=$dir/storage
+        [MAX_REQUEST_BYTES]=$(($(max_request_kb) * 1024))
+        [FCGI_BIN_DIR]=$dir/bin
+        [RUN_DIR]=$dir/run
+        [FILES_CONFIG]=$dir/files.conf
+        [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
+    )
+    case $name in
+        fcgid) tdir=apache-fcgid kind=rewrite ;;
+        proxy-fcgi) tdir=apache-proxy-fcgi kind=proxy ;;
+        cgi) tdir=cgi kind=rewrite ;;
+        htaccess)
+            deploy_htaccess_site "$dir" "$port"
+            return 0
+            ;;
+        *) die "deploy: unknown deployment $name" ;;
+    esac
+    deploy_routes "$kind" "$dir/bin" "$dir/run" >"$routes"
+    deploy_fill "$FILES_ROOT/httpd-conf/$tdir/sartiq-files.conf.in" "$dir/conf/sartiq-files.conf" v "$routes"
+}
+
+# deploy_htaccess_site DIR PORT: a shared host as a hosting company sets one up (a virtual
+# host whose DocumentRoot allows .htaccess files and CGI), and the account's public_html
+# (DIR/htdocs) as docs/deployment.md tells its owner to fill it: the responders in cgi-bin/,
+# the error bodies in sartiq-errors/ and .htaccess from httpd-conf/cgi/htaccess.in.
+deploy_htaccess_site() {
+    local dir=$1 port=$2 name regex
+    local -A v=([FILES_CONFIG]=$dir/files.conf)
+    mkdir -p -- "$dir/htdocs/cgi-bin" "$dir/htdocs/sartiq-errors"
+    while read -r name regex; do
+        [[ $name == default ]] && continue
+        install -m 0755 -- "$dir/bin/$name.fcgi" "$dir/htdocs/cgi-bin/$name.fcgi"
+    done < <(deploy_responders)
+    install -m 0644 -- "$dir"/errors/json-*.html "$dir/htdocs/sartiq-errors/"
+    # The example is written out by hand: say so when it misses a built responder.
+    while read -r name regex; do
+        [[ $name == default ]] && continue
+        grep -q "\"cgi-bin/$name\.fcgi\"" -- "$FILES_ROOT/httpd-conf/cgi/htaccess.in" ||
+            note "warning: httpd-conf/cgi/htaccess.in has no rule for $name.fcgi ($regex)"
+    done < <(deploy_responders)
+    fill_template "$FILES_ROOT/httpd-conf/cgi/htaccess.in" "$dir/htdocs/.htaccess" v
+    chmod 644 "$dir/htdocs/.htaccess"
+    cat >"$dir/conf/sartiq-files.conf" <<EOF
+# Generated by scripts/lib.sh (deploy_start htaccess): a shared host's virtual host, as a
+# hosting company configures it (the account controls only the files under DocumentRoot).
+<VirtualHost $STACK_BIND:$port>
+    ServerName $STACK_BIND
+    DocumentRoot "$dir/htdocs"
+    ErrorLog "$dir/logs/apache-error.log"
+    CustomLog "$dir/logs/apache-access.log" "%h %l %u %t \"%r\" %>s %b rid=%{X-Request-ID}o"
+    <Directory "$dir/htdocs">
+        Options SymLinksIfOwnerMatch
+        AllowOverride All
+        Require all granted
+    </Directory>
+</VirtualHost>
+EOF
+}
+
+# deploy_wait_http NAME PORT PID: wait until the server answers (any status) or dies.
+deploy_wait_http() {
+    local name=$1 port=$2 pid=$3 i
+    for i in $(seq 1 150); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null || true
+            return 1
+        fi
+        curl -s -o /dev/null --max-time 2 "http://$STACK_BIND:$port/" && return 0
+        sleep 0.1
+    done
+    note "deployment $name does not answer on $STACK_BIND:$port"
+    return 1
+}
+
+# deploy_start NAME: start deployment NAME (fcgid, proxy-fcgi, cgi, htaccess) in front of
+# the running stack (STACK_VAR, STACK_CONFIG); sets DEPLOY_URL[NAME].
+deploy_start() {
+    local name=$1 dir port url pid
+    local -a mods=()
+    [[ -z ${DEPLOY_PID[$name]:-} ]] || die "deployment $name already runs"
+    STACK_CONFIG=${STACK_CONFIG:-$STACK_VAR/files.conf}
+    [[ -r $STACK_CONFIG ]] || die "deploy: no stack configuration ($STACK_CONFIG)"
+    [[ -x $APACHE_BIN ]] || die "deploy: $APACHE_BIN is missing (deploy_ensure_packages)"
+    id -u "$DEPLOY_USER" >/dev/null 2>&1 || die "deploy: no user $DEPLOY_USER"
+    case $name in
+        fcgid) mods=(fcgid) ;;
+        proxy-fcgi) mods=(proxy proxy_fcgi) ;;
+        cgi | htaccess) mods=(cgid) ;;
+        *) die "deploy: unknown deployment $name (one of ${DEPLOY_NAMES[*]})" ;;
+    esac
+    deploy_load_responders
+    deploy_dir "$name"
+    dir=$REPLY
+    DEPLOY_DIR[$name]=$dir
+    port=$(free_port)
+    url=http://$STACK_BIND:$port
+    deploy_copy_files "$dir" "$url"
+    deploy_site_conf "$name" "$dir" "$port" "$url"
+    deploy_httpd_conf "$name" "$dir" "$port" "${mods[@]}"
+    deploy_env
+    env -i "${DEPLOY_ENV[@]}" "$APACHE_BIN" -t -f "$dir/conf/httpd.conf" >"$dir/logs/apache-check.log" 2>&1 ||
+        { cat "$dir/logs/apache-check.log" >&2; die "Apache rejects $dir/conf/httpd.conf"; }
+    [[ $name == proxy-fcgi ]] && deploy_spawn_fcgi "$dir"
+    note "starting the $name deployment on $url ($dir)"
+    env -i "${DEPLOY_ENV[@]}" "$APACHE_BIN" -f "$dir/conf/httpd.conf" -DFOREGROUND \
+        </dev/null >>"$dir/logs/apache-stderr.log" 2>&1 &
+    pid=$!
+    DEPLOY_PID[$name]=$pid
+    if ! deploy_wait_http "$name" "$port" "$pid"; then
+        say "--- $dir/logs (end)"
+        tail -n 20 "$dir/logs/apache-stderr.log" "$dir/logs/apache-error.log" >&2 2>/dev/null || true
+        deploy_stop "$name"
+        die "the $name deployment did not start"
+    fi
+    DEPLOY_URL[$name]=$url
+}
+
+# deploy_kill_pids WHAT PID...: TERM to every PID, wait up to 10 s for all, then KILL.
+deploy_kill_pids() {
+    local what=$1 pid i left
+    shift
+    (($# > 0)) || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    for i in $(seq 1 100); do
+        left=()
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left+=("$pid"); done
+        ((${#left[@]} > 0)) || return 0
+        sleep 0.1
+    done
+    note "$what (pid ${left[*]}) did not stop in 10 s: killing"
+    kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
+# deploy_stop NAME: stop deployment NAME: Apache (it stops mod_fcgid's and mod_cgid's
+# processes), then the spawn-fcgi pools and any process still running a responder of its
+# directory (found by pid through /proc/PID/exe, never by name).
+deploy_stop() {
+    local name=$1 dir=${DEPLOY_DIR[$1]:-} pid p
+    local -a pids=()
+    pid=${DEPLOY_PID[$name]:-}
+    if [[ -n $pid ]]; then
+        if kill -0 "$pid" 2>/dev/null; then
+            note "stopping the $name deployment"
+            deploy_kill_pids "Apache ($name)" "$pid"
+        fi
+        wait "$pid" 2>/dev/null || true
+    fi
+    if [[ -n $dir && -d $dir ]]; then
+        while read -r p; do
+            p=${p#/proc/}
+            [[ $p =~ ^[0-9]+$ ]] && pids+=("$p")
+        done < <(find /proc -mindepth 2 -maxdepth 2 -name exe \( -lname "$dir/bin/*" -o \
+            -lname "$dir/htdocs/cgi-bin/*" \) -printf '%h\n' 2>/dev/null || true)
+        deploy_kill_pids "the responders of $name" "${pids[@]}"
+    fi
+    unset "DEPLOY_PID[$name]" "DEPLOY_URL[$name]"
+    return 0
+}
+
+# deploy_start_all: every deployment of DEPLOY_NAMES (FILES_DEPLOY_NAMES, space-separated,
+# to choose fewer).
+deploy_start_all() {
+    local name
+    for name in ${FILES_DEPLOY_NAMES:-${DEPLOY_NAMES[*]}}; do deploy_start "$name"; done
+}
+
+# deploy_stop_all: stop every deployment started (safe to call at any time, and again).
+deploy_stop_all() {
+    local name
+    for name in "${!DEPLOY_DIR[@]}"; do deploy_stop "$name"; done
+    return 0
+}
+
+# deploy_urls: the running deployments as NAME=URL,NAME=URL (FILES_DEPLOY_URLS of tests/deploy).
+deploy_urls() {
+    local name out=""
+    for name in ${FILES_DEPLOY_NAMES:-${DEPLOY_NAMES[*]}}; do
+        [[ -n ${DEPLOY_URL[$name]:-} ]] && out+=${out:+,}$name=${DEPLOY_URL[$name]}
+    done
+    printf '%s\n' "$out"
+}
+
+# deploy_storage_roots: the running deployments' storage as NAME=DIR,NAME=DIR
+# (FILES_DEPLOY_STORAGE of tests/deploy).
+deploy_storage_roots() {
+    local name out=""
+    for name in ${FILES_DEPLOY_NAMES:-${DEPLOY_NAMES[*]}}; do
+        [[ -n ${DEPLOY_URL[$name]:-} ]] && out+=${out:+,}$name=${DEPLOY_DIR[$name]}/storage
+    done
+    printf '%s\n' "$out"
+}
+
+# deploy_logs_tail [N]: the last N (30) lines of every deployment's logs, on stderr.
+deploy_logs_tail() {
+    local name f
+    for name in "${!DEPLOY_DIR[@]}"; do
+        for f in "${DEPLOY_DIR[$name]}"/logs/*.log; do
+            [[ -s $f ]] || continue
+            say "--- $f (last ${1:-30} lines)"
+            tail -n "${1:-30}" -- "$f" >&2 || true
+        done
+    done
+}
+
+# junit_counts FILE: print "passed failed skipped" of a pytest JUnit XML file.
+junit_counts() {
+    "$SYS_PYTHON" - "$1" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.iter("testsuite")
+t = f = s = 0
+for x in suites:
+    t += int(x.get("tests", 0))
+    f += int(x.get("failures", 0)) + int(x.get("errors", 0))
+    s += int(x.get("skipped", 0))
+print(max(t - f - s, 0), f, s)
+EOF
+}
+
+# =======================================================================================
+# ==== BEGIN sanitizer build and fuzz smoke (scripts/run-tests, stages "sanitizer ..." and
+# "fuzz smoke"; nothing above calls them) ====
+# The checkout is configured in-tree (build), which a VPATH build refuses, so the
+# --enable-sanitizers build (ASan + UBSan, gcc) is made as tests/fuzz/run-smoke makes its
+# own: the checkout's sources (tracked and untracked files, not ignored ones; modification
+# times kept, so only what changed is rebuilt) are mirrored into build-san/src and built
+# there in-tree. Files deleted from the checkout stay in the copy: delete build-san to start
+# over.
+FILES_SAN_ROOT=$FILES_ROOT/build-san/src
+FILES_SAN_LOCK_FD=""
+# The first line of every AddressSanitizer, LeakSanitizer and UBSan report.
+SAN_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
+# Debian packages tests/fuzz/run-smoke needs (libFuzzer), on top of FILES_PACKAGES.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+
+# san_build: mirror the sources into FILES_SAN_ROOT and build there (build, with
+# --enable-sanitizers). Takes build-san's lock first (one run at a time; held until the
+# shell exits, so nothing rebuilds the binaries under a running stack). Fails outside git.
+san_build() {
+    local f
+    git -C "$FILES_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+        { note "error: $FILES_ROOT is not a git checkout: no sanitizer build (mirroring needs git)"; return 1; }
+    mkdir -p -- "$FILES_SAN_ROOT/m4"
+    if [[ -z $FILES_SAN_LOCK_FD ]] && command -v flock >/dev/null; then
+        exec {FILES_SAN_LOCK_FD}>"$FILES_ROOT/build-san/.lock"
+        if ! flock -n "$FILES_SAN_LOCK_FD"; then
+            note "another run uses build-san: waiting for it (30 min at most)"
+            flock -w 1800 "$FILES_SAN_LOCK_FD" || { note "error: build-san stays locked"; return 1; }
+        fi
+    fi
+    note "mirroring the sources into build-san/src"
+    git -C "$FILES_ROOT" ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' f; do
+            if [[ -f $FILES_ROOT/$f ]]; then printf '%s\0' "$f"; fi
+        done |
+        tar -C "$FILES_ROOT" --null -T - -cf - | tar -C "$FILES_SAN_ROOT" -xf - ||
+        { note "error: could not mirror the sources into $FILES_SAN_ROOT"; return 1; }
+    FILES_CONFIGURE_FLAGS=--enable-sanitizers build "$FILES_SAN_ROOT"
+}
+
+# san_findings FILE...: print on stderr each sanitizer report (SAN_PATTERN and the lines
+# after it) of the FILEs that exist; REPLY = the number of reports.
+san_findings() {
+    local f n
+    REPLY=0
+    for f in "$@"; do
+        [[ -f $f ]] || continue
+        n=$(grep -cE -- "$SAN_PATTERN" "$f" || true)
+        ((n > 0)) || continue
+        REPLY=$((REPLY + n))
+        say "--- $n sanitizer report(s) in $f"
+        grep -E -A 40 -- "$SAN_PATTERN" "$f" | head -n 200 >&2 || true
+    done
+}
+
+# san_admin_wrapper DIR REPORTS: write DIR/sbin/files-admin, a script running the sanitizer
+# build's files-admin with its arguments, stdin and stdout, whose stderr it passes on once
+# the program ended, copied to REPORTS/files-admin-stderr.PID when it holds a report (gcc's
+# UBSan ignores UBSAN_OPTIONS log_path when ASan is linked in: its reports go to stderr,
+# which the tests capture); DIR/fcgi-bin links to the build's responders (tests look for
+# them beside FILES_ADMIN's sbin/).
+san_admin_wrapper() {
+    local q_bin q_rep q_pat
+    mkdir -p -- "$1/sbin"
+    ln -sfn -- "$FILES_SAN_ROOT/fcgi-bin" "$1/fcgi-bin"
+    q_bin=$(printf '%q' "$FILES_SAN_ROOT/sbin/files-admin")
+    q_rep=$(printf '%q' "$2")
+    q_pat=$(printf '%q' "$SAN_PATTERN")
+    cat >"$1/sbin/files-admin" <<EOF
+#!/usr/bin/env bash
+# files-admin of the sanitizer build, its stderr scanned (generated by scripts/lib.sh).
+err=\$(mktemp) || exit 70
+rc=0
+$q_bin "\$@" 2>"\$err" || rc=\$?
+cat -- "\$err" >&2
+if grep -qE -- $q_pat "\$err"; then cp -- "\$err" $q_rep/files-admin-stderr.\$\$; fi
+rm -f -- "\$err"
+exit "\$rc"
+EOF
+    chmod 755 "$1/sbin/files-admin"
+}
+# ==== END sanitizer build and fuzz smoke ====
+
+# =======================================================================================
+# ==== BEGIN S3 test server (tests/s3: @20minutes/s3rver 4.0.4; scripts/run-tests stage
+# "s3 storage tests"). Added for the storage tests; nothing above calls these. ====
+# s3rver checks SigV4 signatures, header-signed and presigned, with its built-in account
+# (access key id S3RVER, secret S3RVER) and the region of each request's credential scope.
+# Its paged listings need Node's legacy OpenSSL provider (DES continuation tokens). The
+# server exits by itself once the shell that started it ($$) is gone.
+
+S3RVER_PID="" S3RVER_PORT="" S3RVER_DIR=""
+S3RVER_BUCKET=sartiq-test
+S3RVER_ACCESS_KEY=S3RVER
+S3RVER_SECRET_KEY=S3RVER
+S3RVER_REGION=us-east-1
+
+# s3rver_start DIR: start s3rver on a free port of 127.0.0.1, data in DIR/data, log in
+# DIR/s3rver.log, pid in DIR/s3rver.pid (first `npm ci` in tests/s3 when its node_modules is
+# missing); sets S3RVER_PORT, S3RVER_PID and S3RVER_DIR. Dies unless it is ready within 30 s.
+s3rver_start() {
+    local dir=$1 i major
+    [[ -z $S3RVER_PID ]] || die "s3rver already runs (pid $S3RVER_PID)"
+    command -v node >/dev/null 2>&1 || ensure_packages nodejs
+    command -v npm >/dev/null 2>&1 || ensure_packages npm
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    ((major >= 20)) || die "s3rver needs Node.js 20 or later (found $(node --version 2>/dev/null || echo none))"
+    if [[ ! -f $FILES_ROOT/tests/s3/node_modules/@20minutes/s3rver/package.json ]]; then
+        note "npm ci in tests/s3"
+        (cd "$FILES_ROOT/tests/s3" && npm ci --no-audit --no-fund --loglevel=error </dev/null >&2) ||
+            die "npm ci in tests/s3 failed"
+    fi
+    mkdir -p -- "$dir/data"
+    S3RVER_DIR=$(cd "$dir" && pwd -P)
+    S3RVER_PORT=$(free_port)
+    NODE_OPTIONS="--openssl-legacy-provider${NODE_OPTIONS:+ $NODE_OPTIONS}" \
+        node "$FILES_ROOT/tests/s3/s3rver.js" "$S3RVER_PORT" "$S3RVER_DIR/data" "$S3RVER_BUCKET" "$$" \
+        </dev/null >"$S3RVER_DIR/s3rver.log" 2>&1 &
+    S3RVER_PID=$!
+    printf '%s\n' "$S3RVER_PID" >"$S3RVER_DIR/s3rver.pid"
+    for i in $(seq 1 300); do
+        if grep -q '^ready' "$S3RVER_DIR/s3rver.log" 2>/dev/null; then
+            note "s3rver on http://127.0.0.1:$S3RVER_PORT (bucket $S3RVER_BUCKET, pid $S3RVER_PID)"
+            return 0
+        fi
+        if ! kill -0 "$S3RVER_PID" 2>/dev/null; then
+            wait "$S3RVER_PID" 2>/dev/null || true
+            S3RVER_PID=""
+            tail -n 20 "$S3RVER_DIR/s3rver.log" >&2 || true
+            die "s3rver exited at start (log: $S3RVER_DIR/s3rver.log)"
+        fi
+        sleep 0.1
+    done
+    s3rver_stop
+    die "s3rver was not ready within 30 s (log: $S3RVER_DIR/s3rver.log)"
+}
+
+# s3rver_settings: print the API.md §9 settings of the s3 backend on the running s3rver,
+# one KEY=value a line (for env).
+s3rver_settings() {
+    [[ -n $S3RVER_PORT ]] || die "s3rver_settings: s3rver is not started"
+    printf '%s\n' STORAGE_BACKEND=s3 "R2_ENDPOINT_URL=http://127.0.0.1:$S3RVER_PORT" \
+        "R2_ACCESS_KEY_ID=$S3RVER_ACCESS_KEY" "R2_SECRET_ACCESS_KEY=$S3RVER_SECRET_KEY" \
+        "R2_BUCKET=$S3RVER_BUCKET" "R2_REGION=$S3RVER_REGION" R2_ADDRESSING_STYLE=path
+}
+
+# s3rver_stop: stop the s3rver of s3rver_start (SIGTERM, SIGKILL after 5 s) and remove its pid file.
+s3rver_stop() {
+    local i
+    [[ -n $S3RVER_PID ]] || return 0
+    if kill -0 "$S3RVER_PID" 2>/dev/null; then
+        kill -TERM "$S3RVER_PID" 2>/dev/null || true
+        for i in $(seq 1 50); do
+            kill -0 "$S3RVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$S3RVER_PID" 2>/dev/null; then
+            note "s3rver did not stop in 5 s: killing it"
+            kill -KILL "$S3RVER_PID" 2>/dev/null || true
+        fi
+    fi
+    wait "$S3RVER_PID" 2>/dev/null || true
+    rm -f -- "$S3RVER_DIR/s3rver.pid"
+    S3RVER_PID=""
+}
+# ==== END S3 test server ====
