@@ -583,7 +583,8 @@ static enum storage_err read_dir(int dfd, int at_root, const char *filter, struc
 		v[n].is_dir = is_dir;
 		n++;
 	}
-	qsort(v, n, sizeof(*v), ent_cmp);
+	if (n > 1)          /* qsort(NULL, 0, ...) is undefined */
+		qsort(v, n, sizeof(*v), ent_cmp);
 	*out = v;
 	*nout = n;
 	v = NULL;

@@ -148,7 +148,8 @@ static int cmd_migrate(const struct opts *o)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	if ((c = db_conn()) == NULL) {
 		fail("%s", "database unreachable (check DATABASE_URL)");
 		goto out;
