@@ -188,7 +188,7 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 	size_t vl[LIM_ROUTE_PARAMS], i, k;
 	const struct route *hit = NULL;
 	struct buf allow;
-	int path_hit = 0, m = -1;
+	int path_hit = 0;
 	const char *detail;
 	enum herr e;
 
@@ -211,7 +211,6 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 			buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method);
 		if (hit == NULL && method_matches(&t[i], r)) {
 			hit = &t[i];
-			m = mm;
 			for (k = 0; k < (size_t)mm; k++) {
 				r->param_name[k] = names[k];
 				r->param[k] = vals[k];
@@ -233,7 +232,6 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		return;
 	}
 	buf_free(&allow);
-	(void)m;
 
 	if ((hit->flags & RF_BODY) || hit->fields) {
 		e = http_read_body(r, hit->body_max ? hit->body_max : LIM_JSON_BODY);
