@@ -10,6 +10,7 @@
 #include <time.h>
 
 #define USER_COLS "id::text, email, full_name, hashed_password, is_active, is_superuser"
+#define USER_BY_ID_SQL "SELECT " USER_COLS " FROM users WHERE id = $1::uuid"
 
 void user_free(struct user *u)
 {
@@ -24,24 +25,16 @@ void user_free(struct user *u)
 	free(u);
 }
 
-static enum herr user_load(const char *sql, const char *arg, struct user **out)
+/* The one user row of res (HE_NOT_FOUND when none) into *out (caller frees). */
+static enum herr user_from_row(PGresult *res, struct user **out)
 {
-	PGresult *res = NULL;
-	struct user *u = NULL;
-	const char *params[1] = { arg };
-	enum herr e;
+	struct user *u;
 
 	*out = NULL;
-	if ((e = db_exec(&res, sql, 1, params)) != HE_OK)
-		goto out;
-	if (PQntuples(res) != 1) {
-		e = HE_NOT_FOUND;
-		goto out;
-	}
-	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		e = HE_INTERNAL;
-		goto out;
-	}
+	if (PQntuples(res) != 1)
+		return HE_NOT_FOUND;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return HE_INTERNAL;
 	snprintf(u->id, sizeof(u->id), "%s", PQgetvalue(res, 0, 0));
 	u->email = strdup(PQgetvalue(res, 0, 1));
 	u->full_name = PQgetisnull(res, 0, 2) ? NULL : strdup(PQgetvalue(res, 0, 2));
@@ -49,20 +42,29 @@ static enum herr user_load(const char *sql, const char *arg, struct user **out)
 	u->is_active = PQgetvalue(res, 0, 4)[0] == 't';
 	u->is_superuser = PQgetvalue(res, 0, 5)[0] == 't';
 	if (u->email == NULL || u->hashed_password == NULL || (!PQgetisnull(res, 0, 2) && u->full_name == NULL)) {
-		e = HE_INTERNAL;
-		goto out;
+		user_free(u);
+		return HE_INTERNAL;
 	}
 	*out = u;
-	u = NULL;
-out:
+	return HE_OK;
+}
+
+static enum herr user_load(const char *sql, const char *arg, struct user **out)
+{
+	PGresult *res = NULL;
+	const char *params[1] = { arg };
+	enum herr e;
+
+	*out = NULL;
+	if ((e = db_exec(&res, sql, 1, params)) == HE_OK)
+		e = user_from_row(res, out);
 	PQclear(res);
-	user_free(u);
 	return e;
 }
 
 enum herr user_load_by_id(const char *id, struct user **out)
 {
-	return user_load("SELECT " USER_COLS " FROM users WHERE id = $1::uuid", id, out);
+	return user_load(USER_BY_ID_SQL, id, out);
 }
 
 enum herr user_load_by_email(const char *email, struct user **out)
@@ -92,16 +94,14 @@ char *auth_issue_token(const char *user_id)
 	return jwt_issue_hs256(user_id, exp, (const unsigned char *)c->secret_key, strlen(c->secret_key));
 }
 
-enum herr auth_require(struct http_request *r, int superuser, const char **detail)
+enum herr auth_token(struct http_request *r)
 {
 	const struct config *c = config_get();
 	const char *h = r->authorization, *sp, *tok;
 	struct jwt_claims claims;
-	char uid[UUID_STR_LEN + 1], why[200];
-	struct user *u = NULL;
-	enum herr e;
+	char why[200];
 
-	*detail = NULL;
+	r->auth_uid[0] = '\0';
 	/* Starlette splits "scheme param" at the first space; the scheme is case-insensitive. */
 	if (h == NULL || *h == '\0')
 		return HE_NOT_AUTHENTICATED;
@@ -114,9 +114,19 @@ enum herr auth_require(struct http_request *r, int superuser, const char **detai
 	if (jwt_verify_hs256(tok, strlen(tok), (const unsigned char *)c->secret_key,
 	    strlen(c->secret_key), (long long)time(NULL), 1, &claims) != JWT_OK)
 		return HE_BAD_CREDENTIALS;
-	if (!claims.has_sub || uuid_parse(claims.sub, strlen(claims.sub), uid, why, sizeof(why)) != 0)
+	if (!claims.has_sub || uuid_parse(claims.sub, strlen(claims.sub), r->auth_uid, why, sizeof(why)) != 0) {
+		r->auth_uid[0] = '\0';
 		return HE_BAD_CREDENTIALS;
-	e = user_load_by_id(uid, &u);
+	}
+	return HE_OK;
+}
+
+/* The checks of a loaded user row (res: the result of USER_BY_ID_SQL). */
+static enum herr user_check(struct http_request *r, PGresult *res, int superuser, const char **detail)
+{
+	struct user *u = NULL;
+	enum herr e = user_from_row(res, &u);
+
 	if (e == HE_NOT_FOUND) {
 		*detail = "User not found";
 		return HE_NOT_FOUND;
@@ -136,4 +146,45 @@ enum herr auth_require(struct http_request *r, int superuser, const char **detai
 	user_free(r->user);
 	r->user = u;
 	return HE_OK;
+}
+
+enum herr auth_user(struct http_request *r, int superuser, const char **detail,
+    const struct db_stmt *also, PGresult **also_res)
+{
+	const char *params[1] = { r->auth_uid };
+	struct db_stmt st[2] = { { USER_BY_ID_SQL, 1, params }, { NULL, 0, NULL } };
+	PGresult *res[2] = { NULL, NULL };
+	enum herr e;
+
+	*detail = NULL;
+	if (also_res)
+		*also_res = NULL;
+	if (r->auth_uid[0] == '\0')
+		return HE_BAD_CREDENTIALS;
+	if (also == NULL) {
+		e = db_exec(&res[0], USER_BY_ID_SQL, 1, params);
+	} else {
+		st[1] = *also;
+		e = db_exec_batch(res, 2, st);
+		/* The handler's statement failing is the handler's to answer, after the user checks;
+		 * the user's read failing is not (its result is then no row to check). */
+		if (e == HE_INTERNAL && res[0] && PQresultStatus(res[0]) == PGRES_TUPLES_OK)
+			e = HE_OK;
+	}
+	if (e == HE_OK)
+		e = user_check(r, res[0], superuser, detail);
+	PQclear(res[0]);
+	if (e == HE_OK && also_res)
+		*also_res = res[1];
+	else
+		PQclear(res[1]);
+	return e;
+}
+
+enum herr auth_require(struct http_request *r, int superuser, const char **detail)
+{
+	enum herr e = auth_token(r);
+
+	*detail = NULL;
+	return e != HE_OK ? e : auth_user(r, superuser, detail, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #ifndef FILES_AUTH_H
 #define FILES_AUTH_H
 #include <json-c/json.h>
+#include "db.h"
 #include "http.h"
 #include "uuid.h"
 
@@ -25,11 +26,21 @@ json_object *user_to_json(const struct user *u);
 /* Mint an access token for user_id, valid ACCESS_TOKEN_EXPIRE_MINUTES. Malloc'd; NULL on ENOMEM. */
 char *auth_issue_token(const char *user_id);
 /*
- * Check the request's bearer token and load its user into r->user. HE_OK, or the error to
- * answer: HE_NOT_AUTHENTICATED, HE_BAD_CREDENTIALS, HE_NOT_FOUND ("User not found"),
- * HE_BAD_REQUEST ("Inactive user"), HE_FORBIDDEN (superuser required), HE_DB_UNAVAILABLE.
- * *detail gets the text to answer with (static).
+ * The bearer token alone (no database): its user id into r->auth_uid. HE_OK,
+ * HE_NOT_AUTHENTICATED or HE_BAD_CREDENTIALS.
  */
+enum herr auth_token(struct http_request *r);
+/*
+ * Load the user of r->auth_uid into r->user and check it: HE_OK, HE_NOT_FOUND ("User not
+ * found"), HE_BAD_REQUEST ("Inactive user"), HE_FORBIDDEN (superuser required),
+ * HE_DB_UNAVAILABLE; *detail gets the text to answer with (static). With also, that
+ * statement runs in the same round trip (one transaction, after the user's read) and on
+ * HE_OK *also_res gets its result, failed or not (caller PQclears). It runs whatever the
+ * user turns out to be: a read, or a write guarded in SQL by the user's row.
+ */
+enum herr auth_user(struct http_request *r, int superuser, const char **detail,
+    const struct db_stmt *also, PGresult **also_res);
+/* auth_token then auth_user: the whole check, one round trip. */
 enum herr auth_require(struct http_request *r, int superuser, const char **detail);
 
 #endif

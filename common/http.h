@@ -70,6 +70,8 @@ struct http_request {
 	struct jsonin jin;             /* the parsed JSON body, when the route declares fields */
 	struct jvalue jv[LIM_JSON_FIELDS]; /* typed body values, in the route's field order */
 	struct user *user;             /* the authenticated caller, owned */
+	char auth_uid[UUID_STR_LEN + 1]; /* the bearer token's user, once checked ("" before) */
+	int auth_superuser;            /* the route requires a superuser (RF_SUPERUSER) */
 	/* response state */
 	int status;
 	int headers_sent;

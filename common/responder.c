@@ -5,6 +5,7 @@
 #include "log.h"
 #include <fcgiapp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,10 +66,19 @@ void responder_handle(struct http_io *io, const struct route *t, size_t n)
 	http_request_free(&r);
 }
 
+static int is_unix_socket(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
+}
+
 int responder_main(const char *name, const struct route *t, size_t n)
 {
 	FCGX_Request rq;
 	struct http_io io;
+	int unix_listen;
 
 	log_set_program(name);
 	config_init_or_die();
@@ -92,12 +102,19 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		log_error("FCGX_InitRequest failed");
 		return 1;
 	}
+	/* accepted connections have the listening socket's family */
+	unix_listen = is_unix_socket(0);
 	while (FCGX_Accept_r(&rq) >= 0) {
 		io.read = fcgi_read;
 		io.write = fcgi_write;
 		io.ctx = &rq;
 		io.envp = rq.envp;
 		responder_handle(&io, t, n);
+		/* libfcgi closes with shutdown(), then waits for the web server to close its end
+		 * (a wake-up and three system calls per request); that linger only protects TCP
+		 * from a reset. On a Unix socket what was written stays readable after close. */
+		if (unix_listen)
+			FCGX_Detach(&rq);
 		FCGX_Finish_r(&rq);
 	}
 	db_close();

@@ -189,7 +189,7 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 	const struct route *hit = NULL;
 	struct buf allow;
 	int path_hit = 0;
-	const char *detail;
+	const char *detail = NULL;
 	enum herr e;
 
 	if (r->method == HM_OPTIONS && r->origin && r->acr_method && config_get()->n_cors_origins) {
@@ -241,7 +241,10 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		}
 	}
 	if (hit->flags & (RF_AUTH | RF_SUPERUSER)) {
-		e = auth_require(r, (hit->flags & RF_SUPERUSER) != 0, &detail);
+		r->auth_superuser = (hit->flags & RF_SUPERUSER) != 0;
+		e = auth_token(r);
+		if (e == HE_OK && !(hit->flags & RF_USER_LATE))
+			e = auth_user(r, r->auth_superuser, &detail, NULL, NULL);
 		if (e != HE_OK) {
 			http_error(r, e, detail);
 			return;
@@ -267,7 +270,8 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		jsonin_parse(&r->jin, buf_cstr(&r->body), r->body.len, r->content_type,
 		    hit->fields, hit->nfields, r->jv, &r->verrs);
 	if (verrs_count(&r->verrs) || r->verrs.nomem) {
-		http_error(r, HE_VALIDATION, NULL);
+		if (route_user(r) == 0)      /* FastAPI checks the user before the body */
+			http_error(r, HE_VALIDATION, NULL);
 		return;
 	}
 	hit->fn(r);
@@ -275,4 +279,34 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		log_error("handler for %s %s sent no response", hit->method, hit->pattern);
 		http_error(r, HE_INTERNAL, NULL);
 	}
+}
+
+int route_user_with(struct http_request *r, const struct db_stmt *st, PGresult **res)
+{
+	const char *detail = NULL;
+	enum herr e;
+
+	if (res)
+		*res = NULL;
+	if (r->user != NULL || r->auth_uid[0] == '\0') {
+		/* Loaded already, or a route without authentication: only the statement. */
+		if (st == NULL)
+			return 0;
+		e = db_exec(res, st->sql, st->n, st->params);
+		if (e == HE_DB_UNAVAILABLE) {
+			http_error(r, e, NULL);
+			return -1;
+		}
+		return 0;
+	}
+	if ((e = auth_user(r, r->auth_superuser, &detail, st, res)) != HE_OK) {
+		http_error(r, e, detail);
+		return -1;
+	}
+	return 0;
+}
+
+int route_user(struct http_request *r)
+{
+	return route_user_with(r, NULL, NULL);
 }

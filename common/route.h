@@ -4,12 +4,16 @@
 #include <stddef.h>
 #include "http.h"
 #include "jsonin.h"
+#include "db.h"
 
 typedef void (*route_handler)(struct http_request *r);
 
 #define RF_AUTH      1u   /* bearer token and an active user required */
 #define RF_SUPERUSER 2u   /* ... who is a superuser (implies RF_AUTH) */
 #define RF_BODY      4u   /* the handler reads a body of at most body_max bytes */
+/* With RF_AUTH: only the token is checked before the handler, which loads the user itself
+ * with route_user_with() so its first statement shares the round trip. */
+#define RF_USER_LATE 8u
 
 struct route {
 	const char *method;          /* "GET", "POST", ...; GET routes answer HEAD too */
@@ -29,6 +33,15 @@ struct route {
  * the JSON body (422, every error at once), then the handler.
  */
 void route_dispatch(struct http_request *r, const struct route *t, size_t n);
+/*
+ * For RF_USER_LATE handlers: load and check the caller (auth_user) with st, when not NULL,
+ * in the same round trip; 0 with *res (st's result, failed or not; caller PQclears), or -1
+ * when the error has been answered (the user's, or 503). Once the user is loaded, runs st
+ * alone. Every answer of such a handler comes after this (FastAPI checks the user first).
+ */
+int route_user_with(struct http_request *r, const struct db_stmt *st, PGresult **res);
+/* route_user_with without a statement. */
+int route_user(struct http_request *r);
 /*
  * Match path (raw, len bytes) against pattern; on a match fill names and values (values
  * decoded; both malloc'd) and return the count (>= 0). -1 no match, -2 ENOMEM.

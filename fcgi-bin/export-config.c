@@ -107,12 +107,9 @@ static json_object *row_json(const PGresult *res)
 	return o;
 }
 
-/* Run a statement returning one config row (or none: 404) and answer it. */
-static void answer_row(struct http_request *r, const char *sql, int n, const char *const *params)
+/* Answer the outcome e/res of a statement returning one config row (none: 404). */
+static void answer_result(struct http_request *r, enum herr e, PGresult *res)
 {
-	PGresult *res = NULL;
-	enum herr e = db_exec(&res, sql, n, params);
-
 	if (e == HE_INTERNAL && db_unique_violation(res))
 		http_error(r, HE_BAD_REQUEST, "Export configuration already exists");
 	else if (e == HE_INTERNAL && strcmp(db_sqlstate(res), "23503") == 0)
@@ -126,11 +123,32 @@ static void answer_row(struct http_request *r, const char *sql, int n, const cha
 	PQclear(res);
 }
 
+/* Run a statement returning one config row (or none: 404) and answer it. */
+static void answer_row(struct http_request *r, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = NULL;
+	enum herr e = db_exec(&res, sql, n, params);
+
+	answer_result(r, e, res);
+}
+
+/* GET routes check the user themselves (RF_USER_LATE): the caller's own configuration is
+ * read in the same round trip as the caller. */
 static void get_config(struct http_request *r)
 {
 	struct scope s;
 
-	if (resolve_scope(r, &s) == 0) {
+	if (r->nparams == 0) {
+		const char *p[1] = { r->auth_uid };
+		const struct db_stmt st = { "SELECT " COLS " FROM export_configurations "
+		    "WHERE user_id = $1::uuid AND organization_id IS NULL", 1, p };
+		PGresult *res = NULL;
+
+		if (route_user_with(r, &st, &res) == 0)
+			answer_result(r, res && PQresultStatus(res) == PGRES_TUPLES_OK ? HE_OK : HE_INTERNAL, res);
+		return;
+	}
+	if (route_user(r) == 0 && resolve_scope(r, &s) == 0) {
 		const char *p[2] = { s.user_id, s.org_id };
 		answer_row(r, "SELECT " COLS " FROM export_configurations WHERE " SCOPE, 2, p);
 	}
@@ -200,7 +218,7 @@ static void delete_config(struct http_request *r)
 
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 #define ROUTES(path) \
-	{ "GET", path, RF_AUTH, 0, NULL, 0, get_config }, \
+	{ "GET", path, RF_AUTH | RF_USER_LATE, 0, NULL, 0, get_config }, \
 	{ "POST", path, RF_AUTH, LIM_JSON_BODY, create_fields, NF(create_fields), create_config }, \
 	{ "PATCH", path, RF_AUTH, LIM_JSON_BODY, update_fields, NF(update_fields), update_config }, \
 	{ "DELETE", path, RF_AUTH, 0, NULL, 0, delete_config }

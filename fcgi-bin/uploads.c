@@ -69,6 +69,13 @@ static void send_presign(struct http_request *r, const char *upload_url, const c
 	buf_free(&file_url);
 }
 
+/* An answer of presigned_url before its INSERT: the user's checks come first (RF_USER_LATE). */
+static void refuse(struct http_request *r, enum herr e, const char *detail)
+{
+	if (route_user(r) == 0)
+		http_error(r, e, detail);
+}
+
 static void presigned_url(struct http_request *r)
 {
 	const struct config *c = config_get();
@@ -89,22 +96,22 @@ static void presigned_url(struct http_request *r)
 		static const char *const loc[] = { "body", NULL };
 		verrs_add(&r->verrs, "value_error", loc, "Value error, size and file_size must be equal",
 		    json_object_get(r->jin.root), json_object_new_object());
-		http_error(r, HE_VALIDATION, NULL);
+		refuse(r, HE_VALIDATION, NULL);
 		goto out;
 	}
 	size = v[P_SIZE].present ? v[P_SIZE].i : v[P_FILE_SIZE].present ? v[P_FILE_SIZE].i : -1;
 	if ((ctype = allowed_type(v[P_CONTENT_TYPE].s, v[P_CONTENT_TYPE].slen)) == NULL) {
 		snprintf(msg, sizeof(msg), "Content type '%.*s' is not allowed", (int)(v[P_CONTENT_TYPE].slen > 100 ? 100 : v[P_CONTENT_TYPE].slen), v[P_CONTENT_TYPE].s);
-		http_error(r, HE_BAD_REQUEST, msg);
+		refuse(r, HE_BAD_REQUEST, msg);
 		goto out;
 	}
 	if (size > c->max_upload_size) {
 		snprintf(msg, sizeof(msg), "File size %lld exceeds the maximum of %lld bytes", size, c->max_upload_size);
-		http_error(r, HE_BAD_REQUEST, msg);
+		refuse(r, HE_BAD_REQUEST, msg);
 		goto out;
 	}
 	if (safe_filename(v[P_FILENAME].s, v[P_FILENAME].slen, safe) != 0 || uuid_v4(uid) != 0) {
-		http_error(r, HE_INTERNAL, NULL);
+		refuse(r, HE_INTERNAL, NULL);
 		goto out;
 	}
 	for (i = 0; uid[i]; i++)
@@ -119,7 +126,7 @@ static void presigned_url(struct http_request *r)
 	if (c->storage_backend == STORAGE_S3) {
 		if (s3_presign_put(c, key.data, ctype, size, (unsigned)expires_in, now, &url) != 0) {
 			log_error("presigning failed (check R2_ENDPOINT_URL)");
-			http_error(r, HE_INTERNAL, NULL);
+			refuse(r, HE_INTERNAL, NULL);
 			goto out;
 		}
 	} else {
@@ -130,7 +137,7 @@ static void presigned_url(struct http_request *r)
 		t.exact = size >= 0;
 		t.expires = now + expires_in;
 		if ((token = uptoken_issue(&t, c->secret_key)) == NULL) {
-			http_error(r, HE_INTERNAL, NULL);
+			refuse(r, HE_INTERNAL, NULL);
 			goto out;
 		}
 		buf_printf(&url, "%s/api/v1/uploads/local/%s", c->public_base_url, token);
@@ -138,17 +145,24 @@ static void presigned_url(struct http_request *r)
 	snprintf(exp_s, sizeof(exp_s), "%lld", now + expires_in);
 	snprintf(size_s, sizeof(size_s), "%lld", size);
 	params[0] = uid;
-	params[1] = r->user->id;
+	params[1] = r->auth_uid;
 	params[2] = key.data;
 	params[3] = v[P_FOLDER].present ? v[P_FOLDER].s : NULL;
 	params[4] = ctype;
 	params[5] = size >= 0 ? size_s : NULL;
 	params[6] = exp_s;
 	params[7] = token ? t.nonce : NULL;
-	e = db_exec(&res, "INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
-	    "expires_at, nonce) VALUES ($1, $2, $3, $4, $5, $6::bigint, to_timestamp($7::bigint), $8)", 8, params);
-	if (e != HE_OK) {
-		http_error(r, e, NULL);
+	{
+		/* Runs with the caller's read, so it inserts only for an active user. */
+		const struct db_stmt st = { "INSERT INTO uploads (id, owner_id, key, folder, content_type, "
+		    "declared_size, expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
+		    "to_timestamp($7::bigint), $8 FROM users WHERE id = $2::uuid AND is_active", 8, params };
+		if (route_user_with(r, &st, &res) != 0)
+			goto out;
+		e = res && PQresultStatus(res) == PGRES_COMMAND_OK ? HE_OK : HE_INTERNAL;
+	}
+	if (e != HE_OK || strcmp(PQcmdTuples(res), "1") != 0) {
+		http_error(r, HE_INTERNAL, NULL);
 		goto out;
 	}
 	send_presign(r, url.data, key.data, file_id, ctype, expires_in, token);
@@ -171,12 +185,35 @@ static int same_type(const char *got, const char *want)
 	return got && strcasecmp(got, want) == 0;
 }
 
-static void set_state(const char *nonce, const char *from, const char *to)
+/*
+ * The uploads row id of a key this service issued ("temp/<32 hex>_<time>_<name>"), as a
+ * UUID: rows are found by id, with the token's nonce as a second check. 0 ok, -1 not ours.
+ */
+static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
 {
-	const char *p[3] = { nonce, from, to };
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (strncmp(key, "temp/", 5) != 0)
+		return -1;
+	key += 5;
+	for (i = 0; i < 32; i++) {
+		if (key[i] == '\0' || strchr(hex, key[i]) == NULL)
+			return -1;
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			id[o++] = '-';
+		id[o++] = key[i];
+	}
+	id[o] = '\0';
+	return key[32] == '_' ? 0 : -1;
+}
+
+static void set_state(const char *id, const char *nonce, const char *from, const char *to)
+{
+	const char *p[4] = { id, nonce, from, to };
 	PGresult *res = NULL;
 
-	db_exec(&res, "UPDATE uploads SET state = $3 WHERE nonce = $1 AND state = $2", 3, p);
+	db_exec(&res, "UPDATE uploads SET state = $4 WHERE id = $1::uuid AND nonce = $2 AND state = $3", 4, p);
 	PQclear(res);
 }
 
@@ -190,7 +227,7 @@ static void local_put(struct http_request *r)
 	enum storage_err se;
 	PGresult *res = NULL;
 	json_object *o;
-	char size_s[24], url[8192];
+	char size_s[24], url[8192], id[UUID_STR_LEN + 1];
 	enum herr e;
 	int claimed = 0;
 
@@ -202,6 +239,10 @@ static void local_put(struct http_request *r)
 	if (ts != UPTOKEN_OK) {
 		http_error(r, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
 		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
+		return;
+	}
+	if (upload_id_of_key(t.key, id) != 0) {
+		http_error(r, HE_FORBIDDEN, "Invalid upload token");
 		return;
 	}
 	if (!same_type(r->content_type, t.content_type)) {
@@ -220,9 +261,9 @@ static void local_put(struct http_request *r)
 	}
 	/* Claim the token: only one upload may run or succeed per token. */
 	{
-		const char *p[1] = { t.nonce };
-		e = db_exec(&res, "UPDATE uploads SET state = 'uploading' WHERE nonce = $1 AND state = 'issued' "
-		    "RETURNING id", 1, p);
+		const char *p[2] = { id, t.nonce };
+		e = db_exec(&res, "UPDATE uploads SET state = 'uploading' WHERE id = $1::uuid AND nonce = $2 "
+		    "AND state = 'issued' RETURNING id", 2, p);
 		if (e != HE_OK) {
 			http_error(r, e, NULL);
 			goto out;
@@ -230,7 +271,7 @@ static void local_put(struct http_request *r)
 		if (PQntuples(res) == 0) {
 			PQclear(res);
 			res = NULL;
-			e = db_exec(&res, "SELECT 1 FROM uploads WHERE nonce = $1", 1, p);
+			e = db_exec(&res, "SELECT 1 FROM uploads WHERE id = $1::uuid AND nonce = $2", 2, p);
 			if (e != HE_OK)
 				http_error(r, e, NULL);
 			else if (PQntuples(res) == 0)
@@ -257,9 +298,9 @@ static void local_put(struct http_request *r)
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", obj.size);
 	{
-		const char *p[3] = { t.nonce, size_s, obj.etag };
-		e = db_exec(&res, "UPDATE uploads SET state = 'uploaded', size = $2::bigint, etag = $3, "
-		    "uploaded_at = now() WHERE nonce = $1", 3, p);
+		const char *p[4] = { id, t.nonce, size_s, obj.etag };
+		e = db_exec(&res, "UPDATE uploads SET state = 'uploaded', size = $3::bigint, etag = $4, "
+		    "uploaded_at = now() WHERE id = $1::uuid AND nonce = $2", 4, p);
 	}
 	if (e != HE_OK) {
 		storage_delete(t.key);     /* unrecorded bytes must not stay behind */
@@ -276,7 +317,7 @@ static void local_put(struct http_request *r)
 	http_send_json(r, 200, o);
 out:
 	if (claimed)
-		set_state(t.nonce, "uploading", "issued");   /* a refused attempt does not spend the token */
+		set_state(id, t.nonce, "uploading", "issued");   /* a refused attempt does not spend the token */
 	PQclear(res);
 }
 
@@ -424,7 +465,7 @@ static void upload_lora_deprecated(struct http_request *r)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH, LIM_JSON_BODY, presign_fields,
+	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH | RF_USER_LATE, LIM_JSON_BODY, presign_fields,
 	  sizeof(presign_fields) / sizeof(presign_fields[0]), presigned_url },
 	{ "PUT", "/api/v1/uploads/local/{token:seg}", 0, 0, NULL, 0, local_put },
 	{ "POST", "/api/v1/uploads/admin/upload-lora", RF_SUPERUSER, 0, NULL, 0, upload_lora_deprecated },

@@ -49,6 +49,7 @@ STACK_VAR=""          # absolute var directory
 STACK_BIND=127.0.0.1
 STACK_PORT=""         # HTTP port
 STACK_PG_FAST=0       # 1: fsync off etc. (throw-away test clusters)
+STACK_PG_SOCKET=0     # 1: DATABASE_URL over the private Unix socket (responders run as root), not TCP
 STACK_PG_OWNED=0      # 1: this stack runs its own PostgreSQL
 STACK_CONFIG=""       # absolute path of files.conf
 STACK_ENV_FILE=""     # absolute path of env
@@ -251,8 +252,9 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 "
     if [[ $STACK_PG_FAST == 1 ]]; then
+        # fsync off: no disk in the figures. synchronous_commit stays on, the commit path of a
+        # production cluster (the backend writes its own WAL; off would wake the WAL writer).
         conf+="fsync = off
-synchronous_commit = off
 full_page_writes = off
 "
     fi
@@ -330,7 +332,12 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec
 EOF
     if [[ ! -v FILES_SETTINGS[DATABASE_URL] ]]; then
-        FILES_SETTINGS[DATABASE_URL]="postgresql://$PG_APP_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_APP_DB"
+        if ((STACK_PG_SOCKET)); then
+            # the socket directory sits in a mode-700 postgres directory: root only
+            FILES_SETTINGS[DATABASE_URL]="postgresql://$PG_APP_ROLE:$PG_PASSWORD@/$PG_APP_DB?host=$PG_SOCK&port=$PG_PORT"
+        else
+            FILES_SETTINGS[DATABASE_URL]="postgresql://$PG_APP_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_APP_DB"
+        fi
     fi
 }
 

@@ -220,3 +220,43 @@ def test_issued_upload_is_recorded(api, user, stack):
                           f"SELECT owner_id, folder, content_type, declared_size, state FROM uploads WHERE key = '{b['key']}'"],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == f"{user.id}|shoots|image/png|7|issued", out
+
+
+def _uploads_rows(stack, owner_id):
+    import subprocess
+    return subprocess.run(["psql", "-X", "-tA", "-d", stack.file_env["DATABASE_URL"], "-c",
+                           f"SELECT count(*) FROM uploads WHERE owner_id = '{owner_id}'"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+# The user is read in the same round trip as the INSERT (RF_USER_LATE); its checks still come
+# first, whatever is wrong with the body, and an inactive user's presign records nothing.
+BAD_BODIES = {
+    "valid": {"filename": "a.png", "content_type": "image/png", "size": 5},
+    "422": {"filename": "a.png"},
+    "type": {"filename": "a.png", "content_type": "text/html"},
+    "too-big": {"filename": "a.png", "content_type": "image/png", "size": 52428801},
+    "mismatch": {"filename": "a.png", "content_type": "image/png", "size": 5, "file_size": 6},
+}
+
+
+@pytest.mark.parametrize("body", list(BAD_BODIES), ids=list(BAD_BODIES))
+def test_presign_inactive_user_first(api, make_user, stack, body):
+    u = make_user(tag="upl-inactive", active=False)
+    assert_error(api.post(PRESIGN, token=u.token, json_body=BAD_BODIES[body]), 400, "Inactive user")
+    assert _uploads_rows(stack, u.id) == "0"
+
+
+@pytest.mark.parametrize("body", list(BAD_BODIES), ids=list(BAD_BODIES))
+def test_presign_deleted_user_first(api, make_user, admin, body):
+    u = make_user(tag="upl-gone")
+    admin.run("delete-user", "--email", u.email)
+    assert_error(api.post(PRESIGN, token=u.token, json_body=BAD_BODIES[body]), 404, "User not found")
+
+
+def test_presign_records_one_row_each(api, user, stack):
+    before = int(_uploads_rows(stack, user.id))
+    keys = {assert_status(presign(api, user, filename="n.png", content_type="image/png"), 200)["key"]
+            for _ in range(3)}
+    assert len(keys) == 3
+    assert int(_uploads_rows(stack, user.id)) == before + 3
