@@ -182,6 +182,41 @@ static int try_redirect(struct http_request *r, const struct route *t, size_t n)
 	return found;
 }
 
+/* Length of a separator at p[0..len): '/', or %2f / %5c (a web server may decode them). */
+static size_t sep_len(const char *p, size_t len)
+{
+	if (len >= 1 && p[0] == '/')
+		return 1;
+	if (len >= 3 && p[0] == '%' && ((p[1] == '2' && (p[2] == 'f' || p[2] == 'F')) ||
+	    (p[1] == '5' && (p[2] == 'c' || p[2] == 'C'))))
+		return 3;
+	return 0;
+}
+
+int route_has_dot_segment(const char *p, size_t len)
+{
+	size_t i = 0, j, dots, s;
+
+	while (i < len) {
+		while (i < len && (s = sep_len(p + i, len - i)) > 0)
+			i += s;
+		for (dots = 0, j = i; j < len; dots++) {
+			if (p[j] == '.')
+				j++;
+			else if (j + 2 < len && p[j] == '%' && p[j + 1] == '2' && (p[j + 2] == 'e' || p[j + 2] == 'E'))
+				j += 3;
+			else
+				break;
+		}
+		if ((j == len || sep_len(p + j, len - j) > 0) && (dots == 1 || dots == 2))
+			return 1;
+		while (j < len && sep_len(p + j, len - j) == 0)
+			j++;
+		i = j;
+	}
+	return 0;
+}
+
 void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 {
 	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS];
@@ -194,6 +229,13 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 
 	if (r->method == HM_OPTIONS && r->origin && r->acr_method && config_get()->n_cors_origins) {
 		preflight(r);
+		return;
+	}
+	/* The web server may have resolved these segments before choosing this responder
+	 * (lighttpd does): refused here whichever responder gets them, as Apache refuses them. */
+	if (route_has_dot_segment(r->uri, r->path_len)) {
+		http_error(r, HE_BAD_REQUEST, r->path_len >= 7 && memcmp(r->uri, "/files/", 7) == 0
+		    ? "Invalid file path" : "Invalid path");
 		return;
 	}
 	buf_init(&allow, 256);

@@ -42,6 +42,9 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n);
 int route_user_with(struct http_request *r, const struct db_stmt *st, PGresult **res);
 /* route_user_with without a statement. */
 int route_user(struct http_request *r);
+/* 1 when the raw path[0..len) has a "." or ".." segment, the dots plain or %2e, the
+ * separators '/' or an encoded slash or backslash (%2f, %5c); else 0. */
+int route_has_dot_segment(const char *path, size_t len);
 /*
  * Match path (raw, len bytes) against pattern; on a match fill names and values (values
  * decoded; both malloc'd) and return the count (>= 0). -1 no match, -2 ENOMEM.

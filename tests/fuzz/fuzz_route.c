@@ -112,6 +112,36 @@ static void match_all(const char *path, size_t len)
 	}
 }
 
+/* A second way to find dot segments: decode %2e, %2f and %5c first, then split on '/'. */
+static int dot_segment_oracle(const char *p, size_t len)
+{
+	char *d = malloc(len + 1);
+	size_t i, o = 0, start;
+	int found = 0;
+
+	if (d == NULL)
+		abort();
+	for (i = 0; i < len; i++) {
+		if (p[i] == '%' && i + 2 < len && p[i + 1] == '2' && (p[i + 2] | 0x20) == 'e') {
+			d[o++] = '.'; i += 2;
+		} else if (p[i] == '%' && i + 2 < len && ((p[i + 1] == '2' && (p[i + 2] | 0x20) == 'f') ||
+		    (p[i + 1] == '5' && (p[i + 2] | 0x20) == 'c'))) {
+			d[o++] = '/'; i += 2;
+		} else {
+			d[o++] = p[i] == '.' || p[i] == '/' ? p[i] : 'a';   /* nothing else matters */
+		}
+	}
+	for (start = 0, i = 0; i <= o; i++)
+		if (i == o || d[i] == '/') {
+			size_t n = i - start;
+			if ((n == 1 && d[start] == '.') || (n == 2 && d[start] == '.' && d[start + 1] == '.'))
+				found = 1;
+			start = i + 1;
+		}
+	free(d);
+	return found;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t dlen;
@@ -124,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(in, data, size);
 
 	match_all(in, size);
+	if (route_has_dot_segment(in, size) != dot_segment_oracle(in, size))
+		abort();
 
 	if ((dec = pct_decode(in, size, 0, &dlen)) != NULL) {
 		if (dlen > size || dec[dlen] != '\0')

@@ -307,22 +307,46 @@ def test_traversal_400(get, target):
     assert_json(get(target + "?type=webp"), 400, INVALID)
 
 
-# Spellings that lighttpd itself resolves or refuses before any responder sees them: its
-# dot-segment removal turns /files/../x into /x (outside /files/, so the default
-# responder's 404), and it refuses encoded control bytes and invalid UTF-8 with its own
-# JSON 400. Whatever the
-# web server does, such a request is never redirected; the responder's own answer to each
-# of them (400 "Invalid file path") is checked through CGI in test_cgi_traversal_400.
-SERVER_RESOLVED = [
+# Dot segments, which lighttpd resolves before choosing a responder (/files/../x becomes /x,
+# the default responder's): every responder refuses a raw REQUEST_URI that holds them, so
+# the answer is the files responder's own 400 whichever responder lighttpd picked.
+DOT_SEGMENTS = [
     "/files/../x",
     "/files/a/../../x",
     "/files/%2e%2e/x",
     "/files/%2E%2E/etc/passwd",
     "/files/..%2fx",
-    "/files/a%00b",
-    "/files/a%0d%0aSet-Cookie:x=y",
     "/files/../files/loras/x",
     "/files/temp/%2E%2E/%2E%2E/x",
+    "/files/a/./x.png",
+    "/files/../api/v1/users/me",
+]
+
+
+@pytest.mark.parametrize("target", DOT_SEGMENTS)
+def test_dot_segments_400_through_lighttpd(get, target):
+    assert_json(get(target), 400, INVALID)
+    assert_json(get(target + "?type=webp"), 400, INVALID)
+
+
+@pytest.mark.parametrize("target", ["/api/v1/users/./me", "/api/v1/users/%2E%2E/users/me",
+                                    "/api/v1/uploads/../users/me"])
+def test_dot_segments_400_outside_files(get, target):
+    assert_json(get(target), 400, {"detail": "Invalid path"})
+
+
+@pytest.mark.parametrize("target", ["/files/.../x.png", "/files/.hidden/x.png", "/files/a..b.png"])
+def test_dots_that_are_not_segments_redirect(get, target):
+    r = get(target)
+    assert r.status == 302, r
+
+
+# What lighttpd refuses itself (encoded control bytes, invalid UTF-8), with its JSON 400;
+# never redirected. The responder's own answer to each is checked through CGI in
+# test_cgi_traversal_400.
+SERVER_RESOLVED = [
+    "/files/a%00b",
+    "/files/a%0d%0aSet-Cookie:x=y",
     "/files/a%c0%ae%c0%ae/x",        # invalid UTF-8 (overlong '.')
     "/files/%ff.png",
 ]

@@ -94,6 +94,23 @@ START_TEST(test_route)
 }
 END_TEST
 
+static const struct { const char *path; int want; } dcases[] = {
+	{ "/files/../x", 1 }, { "/files/a/..", 1 }, { "/files/./x", 1 }, { "/.", 1 }, { "..", 1 },
+	{ "/files/%2e%2E/x", 1 }, { "/files/.%2e/x", 1 }, { "/files/%2E", 1 },
+	{ "/files/..%2fx", 1 }, { "/files/a%5C..%5Cb", 1 }, { "/files//../x", 1 },
+	{ "/files/.../x", 0 }, { "/files/.hidden", 0 }, { "/files/a..b", 0 }, { "/files/x..", 0 },
+	{ "/files/%2e%2ex", 0 }, { "/files/%252e%252e/x", 0 }, { "/files/%2", 0 }, { "/files/.%2", 0 },
+	{ "/files/a//b", 0 }, { "/", 0 }, { "", 0 }, { "/api/v1/users/me", 0 },
+};
+
+START_TEST(test_dot_segments)
+{
+	const char *p = dcases[_i].path;
+
+	ck_assert_msg(route_has_dot_segment(p, strlen(p)) == dcases[_i].want, "%s", p);
+}
+END_TEST
+
 /* ---- uuid ---- */
 static const struct { const char *in; const char *want; } ucases[] = {
 	{ "123e4567-e89b-12d3-a456-426614174000", "123e4567-e89b-12d3-a456-426614174000" },
@@ -326,6 +343,7 @@ int main(void)
 	tcase_add_loop_test(t, test_query, 0, N(qcases));
 	tcase_add_test(t, test_query_too_many);
 	tcase_add_loop_test(t, test_route, 0, N(rcases));
+	tcase_add_loop_test(t, test_dot_segments, 0, sizeof(dcases) / sizeof(dcases[0]));
 	tcase_add_loop_test(t, test_uuid_parse, 0, N(ucases));
 	tcase_add_test(t, test_uuid_v4);
 	tcase_add_loop_test(t, test_jsonin, 0, N(jcases));
