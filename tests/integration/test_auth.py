@@ -10,9 +10,11 @@ import uuid
 
 import jwt
 import pytest
+import requests
 
-from conftest import (ALLOWED_ORIGIN, UUID_RE, assert_422, assert_error, assert_status,
-                      assert_unauthenticated, body_of, describe, mint_token, unsigned_token)
+from conftest import (ALLOWED_ORIGIN, REQUEST_TIMEOUT, UUID_RE, assert_422, assert_error,
+                      assert_status, assert_unauthenticated, body_of, describe, mint_token,
+                      unique_email, unsigned_token)
 
 LOGIN = "/api/v1/login/access-token"
 ME = "/api/v1/users/me"
@@ -148,6 +150,206 @@ def test_login_unknown_email_costs_a_bcrypt_verification(api, make_user):
 
 def test_login_wrong_method(api):
     assert_error(api.get(LOGIN), 405, "Method Not Allowed")
+
+
+# --------------------------------------------------------------------------------------
+# Login as multipart/form-data: OAuth2PasswordRequestForm reads either encoding, and the
+# answers are the urlencoded ones.
+
+MP_BOUNDARY = "login-b0undary"
+
+
+def multipart(parts, boundary=MP_BOUNDARY) -> bytes:
+    """parts: (name, value) text parts, or (name, value, filename) file parts, in order."""
+    out = b""
+    for p in parts:
+        name, value = p[0], p[1]
+        value = value.encode() if isinstance(value, str) else value
+        disp = f'form-data; name="{name}"'
+        if len(p) > 2:
+            disp += f'; filename="{p[2]}"'
+        out += f"--{boundary}\r\nContent-Disposition: {disp}\r\n".encode()
+        if len(p) > 2:
+            out += b"Content-Type: application/octet-stream\r\n"
+        out += b"\r\n" + value + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def mp_login(api, parts=None, body=None, content_type=None):
+    body = multipart(parts) if body is None else body
+    ct = content_type or f"multipart/form-data; boundary={MP_BOUNDARY}"
+    return api.request("POST", LOGIN, data=body, headers={"Content-Type": ct})
+
+
+def form_login(api, fields):
+    return api.request("POST", LOGIN, data=fields,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def assert_same_answer(mp, form):
+    """The multipart answer is the urlencoded one: status and JSON body."""
+    assert mp.status_code == form.status_code and body_of(mp) == body_of(form), \
+        describe(mp, f"multipart differs from urlencoded ({form.status_code} {form.text[:300]!r})")
+
+
+def test_login_multipart_token_works_on_users_me(api, make_user):
+    u = make_user()
+    body = assert_status(mp_login(api, [("username", u.email), ("password", u.password)]), 200)
+    assert set(body) == {"access_token", "token_type"} and body["token_type"] == "bearer", str(body)
+    me = assert_status(api.get(ME, token=body["access_token"]), 200)
+    assert me["id"] == u.id and me["email"] == u.email, str(me)
+
+
+def test_login_multipart_from_requests_files(api, make_user):
+    """What requests (and browsers' FormData) send: parts without a filename are text."""
+    u = make_user()
+    r = requests.post(api.url(LOGIN), files={"username": (None, u.email), "password": (None, u.password)},
+                      timeout=REQUEST_TIMEOUT)
+    assert assert_status(r, 200)["token_type"] == "bearer"
+
+
+def test_login_multipart_type_any_case_and_quoted_boundary(api, make_user):
+    u = make_user()
+    r = mp_login(api, [("username", u.email), ("password", u.password)],
+                 content_type=f'Multipart/Form-Data; charset=utf-8; boundary="{MP_BOUNDARY}"')
+    assert assert_status(r, 200)["token_type"] == "bearer"
+
+
+def test_login_multipart_password_with_form_syntax_and_utf8(api, admin):
+    """Bytes a urlencoded body would escape (& = + % and UTF-8) come through multipart as sent."""
+    email, password = unique_email("mp-pw"), "p&w=1+2 %41 \u00e4\u00df \u2713"
+    admin.out("create-user", "--email", email, "--password", password)
+    assert_status(mp_login(api, [("username", email), ("password", password)]), 200)
+    assert_status(form_login(api, {"username": email, "password": password}), 200)
+    assert_error(mp_login(api, [("username", email), ("password", password[:-1])]), 400,
+                 "Incorrect email or password")
+
+
+def test_login_multipart_accepts_oauth2_form_extras(api, make_user):
+    u = make_user()
+    for extras in ([("grant_type", "password"), ("scope", ""), ("client_id", ""), ("client_secret", "")],
+                   [("grant_type", "password"), ("scope", "me items:read"), ("client_id", "swagger"),
+                    ("client_secret", "s3cret")],
+                   [("scope", "x"), ("unknown_field", "ignored")]):
+        r = mp_login(api, extras[:1] + [("username", u.email), ("password", u.password)] + extras[1:])
+        assert assert_status(r, 200, f"with {extras}")["token_type"] == "bearer"
+
+
+MISSING = {"type": "missing", "msg": "Field required"}
+
+MP_FIELD_CASES = {
+    # name: (fields, expected 422 entries)
+    "no-username": ({"password": "x"}, [dict(MISSING, loc=["body", "username"])]),
+    "no-password": ({"username": "a@example.com"}, [dict(MISSING, loc=["body", "password"])]),
+    "empty-username": ({"username": "", "password": "x"}, [dict(MISSING, loc=["body", "username"])]),
+    "empty-password": ({"username": "a@example.com", "password": ""},
+                       [dict(MISSING, loc=["body", "password"])]),
+    "both-empty": ({"username": "", "password": ""},
+                   [dict(MISSING, loc=["body", "username"]), dict(MISSING, loc=["body", "password"])]),
+    "only-other-fields": ({"scope": "x", "user": "a@example.com"},
+                          [dict(MISSING, loc=["body", "username"]), dict(MISSING, loc=["body", "password"])]),
+    "no-parts": ({}, [dict(MISSING, loc=["body", "username"]), dict(MISSING, loc=["body", "password"])]),
+    "grant-type-not-password": (
+        {"grant_type": "client_credentials", "username": "a@example.com", "password": "x"},
+        [{"type": "string_pattern_mismatch", "loc": ["body", "grant_type"], "input": "client_credentials"}]),
+    "grant-type-wrong-and-no-password": (
+        {"grant_type": "implicit", "username": "a@example.com"},
+        [dict(MISSING, loc=["body", "password"]),
+         {"type": "string_pattern_mismatch", "loc": ["body", "grant_type"]}]),
+}
+
+
+@pytest.mark.parametrize("case", list(MP_FIELD_CASES))
+def test_login_multipart_field_errors_as_urlencoded(api, case):
+    fields, expected = MP_FIELD_CASES[case]
+    r = mp_login(api, list(fields.items()))
+    assert_422(r, *expected)
+    assert_same_answer(r, form_login(api, fields))
+
+
+@pytest.mark.parametrize("case", ["wrong-password", "unknown-email", "inactive", "inactive-wrong-password"])
+def test_login_multipart_credentials_as_urlencoded(api, make_user, case):
+    u = make_user(active=not case.startswith("inactive"))
+    email = "nobody-" + uuid.uuid4().hex + "@example.com" if case == "unknown-email" else u.email
+    password = u.password + "x" if case.endswith("wrong-password") else u.password
+    r = mp_login(api, [("username", email), ("password", password)])
+    assert_error(r, 400, "Inactive user" if case == "inactive" else "Incorrect email or password")
+    assert_same_answer(r, form_login(api, {"username": email, "password": password}))
+
+
+STRING_TYPE = {"type": "string_type", "msg": "Input should be a valid string"}
+
+
+@pytest.mark.parametrize("parts,expected", [
+    pytest.param([("username", "a@example.com", "u.txt"), ("password", "x")],
+                 [dict(STRING_TYPE, loc=["body", "username"])], id="username-file"),
+    pytest.param([("username", "a@example.com"), ("password", "x", "")],
+                 [dict(STRING_TYPE, loc=["body", "password"])], id="password-file-empty-filename"),
+    pytest.param([("username", b"\x00\xff\xfe binary", "bin"), ("password", b"", "p")],
+                 [dict(STRING_TYPE, loc=["body", "username"]), dict(STRING_TYPE, loc=["body", "password"])],
+                 id="both-files"),
+    pytest.param([("username", "a@example.com", "u.txt")],
+                 [dict(STRING_TYPE, loc=["body", "username"]), dict(MISSING, loc=["body", "password"])],
+                 id="username-file-no-password"),
+    pytest.param([("username", "a@example.com"), ("password", "x"), ("grant_type", "password", "g")],
+                 [dict(STRING_TYPE, loc=["body", "grant_type"])], id="grant-type-file"),
+    pytest.param([("username", "a@example.com"), ("password", "x"), ("scope", "s", "s"),
+                  ("client_id", "c", "c"), ("client_secret", "c", "c")],
+                 [dict(STRING_TYPE, loc=["body", f]) for f in ("scope", "client_id", "client_secret")],
+                 id="optional-fields-files"),
+])
+def test_login_multipart_file_part_is_not_a_string(api, parts, expected):
+    """FastAPI hands a part with a filename to the str field as an UploadFile: string_type."""
+    assert_422(mp_login(api, parts), *expected)
+
+
+def test_login_multipart_file_part_does_not_log_in(api, make_user):
+    """Even with the right credentials, a file part is not the form's string."""
+    u = make_user()
+    r = mp_login(api, [("username", u.email), ("password", u.password, "pw.txt")])
+    assert_422(r, dict(STRING_TYPE, loc=["body", "password"]))
+
+
+PARSE_ERROR = "There was an error parsing the body"
+GOOD = [("username", "a@example.com"), ("password", "x")]
+
+
+@pytest.mark.parametrize("body,content_type", [
+    pytest.param(multipart(GOOD)[:-len(f"--{MP_BOUNDARY}--\r\n")], None, id="truncated-no-close"),
+    pytest.param(multipart(GOOD)[:40], None, id="truncated-in-headers"),
+    pytest.param(multipart(GOOD, boundary="other-boundary"), None, id="boundary-not-the-header-one"),
+    pytest.param(multipart(GOOD), "multipart/form-data", id="no-boundary-parameter"),
+    pytest.param(multipart(GOOD), "multipart/form-data; boundary=", id="empty-boundary"),
+    pytest.param(f"--{MP_BOUNDARY}\r\nnot a header\r\n\r\nx\r\n--{MP_BOUNDARY}--\r\n".encode(), None,
+                 id="bad-part-header"),
+    pytest.param(f"--{MP_BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{MP_BOUNDARY}--\r\n"
+                 .encode(), None, id="part-without-name"),
+])
+def test_login_multipart_malformed_400(api, body, content_type):
+    """Starlette's parser fails and FastAPI answers 400 with this detail."""
+    assert_error(mp_login(api, body=body, content_type=content_type), 400, PARSE_ERROR)
+
+
+def test_login_multipart_empty_body_is_json_4xx(api):
+    """No delimiter at all: refused as a parse error or read as an empty form, never a crash."""
+    r = mp_login(api, body=b"")
+    assert r.status_code in (400, 422), describe(r)
+    assert isinstance(body_of(r).get("detail"), (str, list)), describe(r)
+
+
+@pytest.mark.parametrize("encoding", ["multipart", "urlencoded"])
+def test_login_body_over_limit_413(api, make_user, encoding):
+    """Both encodings share the 16 KiB login body limit."""
+    u = make_user()
+    fields = {"username": u.email, "password": u.password, "scope": "s" * (17 * 1024)}
+    r = mp_login(api, list(fields.items())) if encoding == "multipart" else form_login(api, fields)
+    assert_error(r, 413, "Request body too large")
+
+
+def test_login_multipart_just_under_limit(api, make_user):
+    u = make_user()
+    r = mp_login(api, [("username", u.email), ("password", u.password), ("scope", "s" * (15 * 1024))])
+    assert assert_status(r, 200)["token_type"] == "bearer"
 
 
 # --------------------------------------------------------------------------------------
@@ -302,3 +504,28 @@ def test_users_me_cors_on_auth_error(api):
     r = api.get(ME, headers={"Origin": ALLOWED_ORIGIN})
     assert_unauthenticated(r)
     assert r.headers.get("Access-Control-Allow-Origin") == ALLOWED_ORIGIN, describe(r)
+
+
+# Bytes no stored email or bcrypt password can hold: an invalid-UTF-8 username is an unknown
+# email (PostgreSQL would refuse the bytes: no 500), a NUL in the password never matches
+# (bcrypt would stop at it), in both encodings.
+def test_login_invalid_utf8_username_is_incorrect(api, make_user):
+    u = make_user(tag="utf8")
+    for body in (b"username=%FF%FE" + u.email.encode() + b"&password=" + u.password.encode(),
+                 b"username=" + u.email.encode() + b"%FF&password=" + u.password.encode()):
+        assert_error(form_login(api, body), 400, "Incorrect email or password")
+    assert_error(mp_login(api, [("username", b"\xff" + u.email.encode()), ("password", u.password)]),
+                 400, "Incorrect email or password")
+
+
+def test_login_nul_in_credentials_is_incorrect(api, make_user):
+    u = make_user(tag="nul")
+    email, pw = u.email.encode(), u.password.encode()
+    assert_error(form_login(api, b"username=" + email + b"&password=" + pw + b"%00junk"),
+                 400, "Incorrect email or password")
+    assert_error(form_login(api, b"username=" + email + b"%00x&password=" + pw),
+                 400, "Incorrect email or password")
+    assert_error(mp_login(api, [("username", u.email), ("password", pw + b"\x00junk")]),
+                 400, "Incorrect email or password")
+    # the same credentials without the NUL still log in
+    assert_status(form_login(api, b"username=" + email + b"&password=" + pw), 200)
