@@ -2,9 +2,8 @@
 #include "form.h"
 #include "log.h"
 #include "multipart.h"
+#include "tmpfile.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,24 +15,6 @@ struct form_ctx {
 	int too_large;
 	int io_error;
 };
-
-/* An unlinked temp file: never visible to anyone, gone when closed. */
-static int temp_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "%s/sartiq-form.XXXXXX", dir);
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
 
 static int on_begin(void *vctx, const struct mp_part *p)
 {
@@ -49,7 +30,7 @@ static int on_begin(void *vctx, const struct mp_part *p)
 			continue;     /* a text part where a file is expected, or the reverse: ignored */
 		f->present = 1;
 		if (f->is_file) {
-			if ((f->filename = strdup(p->filename)) == NULL || (f->fd = temp_fd()) < 0) {
+			if ((f->filename = strdup(p->filename)) == NULL || (f->fd = tmpfile_anon("sartiq-form")) < 0) {
 				log_error("form: cannot make a temp file: %s", strerror(errno));
 				c->io_error = 1;
 				return -1;

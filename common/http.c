@@ -402,24 +402,5 @@ void http_error(struct http_request *r, enum herr e, const char *detail)
 
 char *http_encode_path(const char *s, size_t len)
 {
-	static const char keep[] = "-._~!$&'()*+,;=:@/?";
-	static const char hx[] = "0123456789ABCDEF";
-	char *out = malloc(len * 3 + 1);
-	size_t i, o = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (isalnum(c) || (c && strchr(keep, c)) ||
-		    (c == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2]))) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hx[c >> 4];
-			out[o++] = hx[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return pct_encode(s, len, "-._~!$&'()*+,;=:@/?", 1);
 }

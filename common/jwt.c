@@ -1,6 +1,7 @@
 /* jwt.c: HS256 JWT verification and minting under the strict policy of jwt.h. */
 #include "jwt.h"
 #include "b64.h"
+#include "hex.h"
 #include "flimits.h"
 
 #include <math.h>
@@ -103,17 +104,11 @@ static int js_hex4(struct jscan *s, uint32_t *out)
 	if (s->len - s->pos < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		unsigned char c = s->p[s->pos++];
+		int d = hex_value(s->p[s->pos++]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | (uint32_t)d;
 	}
 	*out = v;
 	return 0;
@@ -198,54 +193,34 @@ static int js_literal(struct jscan *s, const char *lit)
 	return 0;
 }
 
-static int js_object(struct jscan *s, int depth)
+/* An object or an array (s at its '{' or '['): comma-separated members "name": value, or values. */
+static int js_container(struct jscan *s, int depth)
 {
-	s->pos++;       /* '{' */
-	js_ws(s);
-	if (s->pos < s->len && s->p[s->pos] == '}') {
-		s->pos++;
-		return 0;
-	}
-	for (;;) {
-		js_ws(s);
-		if (s->pos >= s->len || s->p[s->pos] != '"' || js_string(s) != 0)
-			return -1;
-		s->members++;
-		js_ws(s);
-		if (s->pos >= s->len || s->p[s->pos] != ':')
-			return -1;
-		s->pos++;
-		js_ws(s);
-		if (js_value(s, depth) != 0)
-			return -1;
-		js_ws(s);
-		if (s->pos >= s->len)
-			return -1;
-		if (s->p[s->pos] == '}') {
-			s->pos++;
-			return 0;
-		}
-		if (s->p[s->pos++] != ',')
-			return -1;
-	}
-}
+	unsigned char close = s->p[s->pos++] == '{' ? '}' : ']';
 
-static int js_array(struct jscan *s, int depth)
-{
-	s->pos++;       /* '[' */
 	js_ws(s);
-	if (s->pos < s->len && s->p[s->pos] == ']') {
+	if (s->pos < s->len && s->p[s->pos] == close) {
 		s->pos++;
 		return 0;
 	}
 	for (;;) {
 		js_ws(s);
+		if (close == '}') {
+			if (s->pos >= s->len || s->p[s->pos] != '"' || js_string(s) != 0)
+				return -1;
+			s->members++;
+			js_ws(s);
+			if (s->pos >= s->len || s->p[s->pos] != ':')
+				return -1;
+			s->pos++;
+			js_ws(s);
+		}
 		if (js_value(s, depth) != 0)
 			return -1;
 		js_ws(s);
 		if (s->pos >= s->len)
 			return -1;
-		if (s->p[s->pos] == ']') {
+		if (s->p[s->pos] == close) {
 			s->pos++;
 			return 0;
 		}
@@ -263,10 +238,8 @@ static int js_value(struct jscan *s, int depth)
 	c = s->p[s->pos];
 	if ((c == '{' || c == '[') && depth >= JWT_JSON_DEPTH)
 		return -1;
-	if (c == '{')
-		return js_object(s, depth + 1);
-	if (c == '[')
-		return js_array(s, depth + 1);
+	if (c == '{' || c == '[')
+		return js_container(s, depth + 1);
 	if (c == '"')
 		return js_string(s);
 	if (c == '-' || (c >= '0' && c <= '9'))

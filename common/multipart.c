@@ -1,6 +1,7 @@
 /* multipart.c: push multipart/form-data parser (see multipart.h for the rules it keeps). */
 #include "multipart.h"
 #include "flimits.h"
+#include "hex.h"
 #include "valid.h"
 #include <stdlib.h>
 #include <string.h>
@@ -450,17 +451,6 @@ static size_t to_utf8(const char *s, size_t n, int latin1, char *dst)
 	return o;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode an RFC 5987 ext-value (charset'language'pct-encoded) held in s (n bytes, decoded in
  * place) into dst as UTF-8 (room for 2n + 1). Bytes written, or -1 when malformed, of another
  * charset, not UTF-8 as declared, or holding a control byte. */
@@ -487,7 +477,7 @@ static long ext_value(char *s, size_t n, char *dst)
 		if (c == '%') {
 			int h, l;
 
-			if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
+			if (i + 2 >= n || (h = hex_value(s[i + 1])) < 0 || (l = hex_value(s[i + 2])) < 0)
 				return -1;
 			c = (unsigned char)(h * 16 + l);
 			i += 2;

@@ -31,6 +31,16 @@ static void key_prefix(const char *password, char key[BCRYPT_KEY_MAX + 1])
 	key[n] = '\0';
 }
 
+/* Wipe the key copy and libcrypt's scratch (it held the key), then free the scratch. */
+static void scrub(char key[BCRYPT_KEY_MAX + 1], struct crypt_data *cd)
+{
+	OPENSSL_cleanse(key, BCRYPT_KEY_MAX + 1);
+	if (cd != NULL) {
+		OPENSSL_cleanse(cd, sizeof(*cd));
+		free(cd);
+	}
+}
+
 static int bcrypt_prefix_ok(const char *hash)
 {
 	return strncmp(hash, "$2b$", 4) == 0 || strncmp(hash, "$2a$", 4) == 0 ||
@@ -61,11 +71,7 @@ int password_verify(const char *password, const char *hash)
 		goto out;
 	ok = CRYPTO_memcmp(out, hash, BCRYPT_HASH_LEN) == 0;
 out:
-	OPENSSL_cleanse(key, sizeof(key));
-	if (cd != NULL) {
-		OPENSSL_cleanse(cd, sizeof(*cd));
-		free(cd);
-	}
+	scrub(key, cd);
 	return ok;
 }
 
@@ -92,10 +98,6 @@ char *password_hash(const char *password)
 		goto out;
 	ret = strdup(out);
 out:
-	OPENSSL_cleanse(key, sizeof(key));
-	if (cd != NULL) {
-		OPENSSL_cleanse(cd, sizeof(*cd));
-		free(cd);
-	}
+	scrub(key, cd);
 	return ret;
 }

@@ -2,10 +2,11 @@
 #include "storage_int.h"
 #include "buf.h"
 #include "log.h"
+#include "s3addr.h"
 #include "sigv4.h"
+#include "tmpfile.h"
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,8 @@ static const long backoff_ms[] = { 200, 800 };
 static struct {
 	CURL *h;                  /* the process's one handle: its connection cache is kept */
 	int curl_ready;           /* curl_global_init done */
-	char scheme[8];
-	char host[512];           /* Host header: the endpoint's host[:port], bucket. prefixed if virtual */
+	char scheme[S3ADDR_SCHEME_MAX];
+	char host[S3ADDR_HOST_MAX];   /* Host header: the endpoint's host[:port], bucket. prefixed if virtual */
 	char *bucket, *region, *akid, *secret;
 	int virtual_style;
 } s3;
@@ -79,40 +80,6 @@ static int bucket_ok(const char *b)
 	return i > 0;
 }
 
-/* Split R2_ENDPOINT_URL into scheme and Host; the endpoint may carry no path, user or query. */
-static int parse_endpoint(const char *ep)
-{
-	const char *h, *end;
-	size_t n, i;
-
-	if (strncmp(ep, "https://", 8) == 0) {
-		memcpy(s3.scheme, "https", 6);
-		h = ep + 8;
-	} else if (strncmp(ep, "http://", 7) == 0) {
-		memcpy(s3.scheme, "http", 5);
-		h = ep + 7;
-	} else {
-		return -1;
-	}
-	end = strchr(h, '/');
-	n = end ? (size_t)(end - h) : strlen(h);
-	if (n == 0 || (end != NULL && end[1] != '\0'))
-		return -1;
-	for (i = 0; i < n; i++)
-		if (h[i] == '@' || h[i] == '?' || h[i] == '#' || (unsigned char)h[i] <= 0x20 || (unsigned char)h[i] >= 0x7f)
-			return -1;
-	if (s3.virtual_style) {
-		if (snprintf(s3.host, sizeof(s3.host), "%s.%.*s", s3.bucket, (int)n, h) >= (int)sizeof(s3.host))
-			return -1;
-	} else {
-		if (n >= sizeof(s3.host))
-			return -1;
-		memcpy(s3.host, h, n);
-		s3.host[n] = '\0';
-	}
-	return 0;
-}
-
 static int s3_init(const struct config *c)
 {
 	s3_cleanup();
@@ -130,7 +97,7 @@ static int s3_init(const struct config *c)
 	    (s3.akid = strdup(c->r2_access_key_id)) == NULL ||
 	    (s3.secret = strdup(c->r2_secret_access_key)) == NULL)
 		goto nomem;
-	if (parse_endpoint(c->r2_endpoint_url) != 0) {
+	if (s3addr_host(c->r2_endpoint_url, s3.bucket, s3.virtual_style, s3.scheme, s3.host) != 0) {
 		log_error("storage: R2_ENDPOINT_URL must be http(s)://host[:port] without a path");
 		goto fail;
 	}
@@ -357,9 +324,7 @@ static int attempt(struct s3call *c)
 	c->code[0] = '\0';
 	buf_reset(&c->body);
 
-	if (!s3.virtual_style && buf_printf(&path, "/%s", s3.bucket) != 0)
-		goto out;
-	if (c->key != NULL ? buf_printf(&path, "/%s", c->key) != 0 : (s3.virtual_style && buf_puts(&path, "/") != 0))
+	if (s3addr_path(&path, s3.bucket, s3.virtual_style, c->key) != 0)
 		goto out;
 	memset(&r, 0, sizeof(r));
 	r.method = c->method;
@@ -744,25 +709,13 @@ static enum storage_err s3_put_fd(const char *key, int fd, long long size,
 	return e;
 }
 
-/* An anonymous temp file for spooling (O_TMPFILE, else mkstemp + unlink). -1 logged. */
+/* An anonymous temp file for spooling. -1 logged. */
 static int spool_file(void)
 {
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
+	int fd = tmpfile_anon("sartiq-spool");
 
-	if (dir == NULL || *dir != '/')
-		dir = "/tmp";
-	fd = open(dir, O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	if (snprintf(path, sizeof(path), "%s/sartiq-spool.XXXXXX", dir) >= (int)sizeof(path))
-		return -1;
-	if ((fd = mkostemp(path, O_CLOEXEC)) < 0) {
-		log_error("storage: cannot create a spool file in %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	unlink(path);
+	if (fd < 0)
+		log_error("storage: cannot create a spool file in %s: %s", tmpfile_dir(), strerror(errno));
 	return fd;
 }
 

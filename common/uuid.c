@@ -1,5 +1,6 @@
 /* uuid.c: UUID v4 from OpenSSL's RNG, and lenient parsing with the uuid crate's error texts. */
 #include "uuid.h"
+#include "hex.h"
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,14 +33,6 @@ int uuid_v4(char out[UUID_STR_LEN + 1])
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 int uuid_parse(const char *s, size_t len, char out[UUID_STR_LEN + 1], char *err, size_t errlen)
 {
 	static const size_t glen[5] = { 8, 4, 4, 4, 12 };
@@ -54,7 +47,7 @@ int uuid_parse(const char *s, size_t len, char out[UUID_STR_LEN + 1], char *err,
 	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
-		if (c != '-' && hexval(c) < 0) {
+		if (c != '-' && hex_value(c) < 0) {
 			if (c >= 0x20 && c < 0x7f)
 				snprintf(err, errlen, "invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `%c` at %zu", c, i + offset + 1);
 			else
@@ -89,7 +82,7 @@ int uuid_parse(const char *s, size_t len, char out[UUID_STR_LEN + 1], char *err,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		int v = hexval((unsigned char)p[i]);
+		int v = hex_value((unsigned char)p[i]);
 		if (v < 0)
 			continue;
 		if (nhex % 2 == 0)

@@ -1,5 +1,6 @@
 /* valid.c: validators producing pydantic v2 error entries (see valid.h). */
 #include "valid.h"
+#include "hex.h"
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,14 +60,6 @@ void verrs_add(struct verrs *v, const char *type, const char *const *loc, const 
 	verrs_add_loc(v, type, l, msg, input, ctx);
 }
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 char *pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen)
 {
 	char *out = malloc(len + 1);
@@ -76,8 +69,8 @@ char *pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen)
 		return NULL;
 	for (i = 0; i < len; i++) {
 		int h, l;
-		if (src[i] == '%' && i + 2 < len && (h = hexv((unsigned char)src[i + 1])) >= 0 &&
-		    (l = hexv((unsigned char)src[i + 2])) >= 0) {
+		if (src[i] == '%' && i + 2 < len && (h = hex_value((unsigned char)src[i + 1])) >= 0 &&
+		    (l = hex_value((unsigned char)src[i + 2])) >= 0) {
 			out[o++] = (char)(h * 16 + l);
 			i += 2;
 		} else if (plus_is_space && src[i] == '+') {
@@ -216,7 +209,7 @@ static int has_escape(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i + 2 < n; i++)
-		if (s[i] == '%' && hexv((unsigned char)s[i + 1]) >= 0 && hexv((unsigned char)s[i + 2]) >= 0)
+		if (s[i] == '%' && hex_value((unsigned char)s[i + 1]) >= 0 && hex_value((unsigned char)s[i + 2]) >= 0)
 			return 1;
 	return 0;
 }
@@ -322,7 +315,7 @@ int storage_key_private(const char *key)
 	return 0;
 }
 
-char *pct_encode_path(const char *s, size_t len)
+char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes)
 {
 	static const char hx[] = "0123456789ABCDEF";
 	char *out = malloc(len * 3 + 1);
@@ -332,8 +325,9 @@ char *pct_encode_path(const char *s, size_t len)
 		return NULL;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c && strchr(keep, c)) ||
+		    (keep_escapes && c == '%' && i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&
+		     hex_value((unsigned char)s[i + 2]) >= 0)) {
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '%';
@@ -343,4 +337,9 @@ char *pct_encode_path(const char *s, size_t len)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+char *pct_encode_path(const char *s, size_t len)
+{
+	return pct_encode(s, len, "-._~/", 0);
 }

@@ -59,6 +59,9 @@ enum vsp { VSP_OK = 0, VSP_EMPTY, VSP_BAD, VSP_NOMEM };
 enum vsp valid_storage_path(const char *in, size_t len, char **out);
 /* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), else 0. */
 int storage_key_private(const char *key);
+/* Percent-encode s (len bytes): ASCII letters and digits, the bytes of keep, and with keep_escapes
+ * every valid %XX are kept; any other byte becomes %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */
+char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes);
 /* Percent-encode a normalised key for a URL, segment by segment: RFC 3986 unreserved
  * characters and '/' kept, every other byte %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */
 char *pct_encode_path(const char *s, size_t len);

@@ -2,6 +2,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "fileread.h"
 #include "log.h"
 #include "password.h"
 #include <dirent.h>
@@ -14,6 +15,7 @@
 
 #define EX_FAIL 1
 #define EX_USAGE 2
+#define SQL_FILE_MAX (16 * 1024 * 1024 - 1)     /* bytes of one migration file */
 
 static const char *prog = "files-admin";
 
@@ -90,27 +92,6 @@ static int is_migration_name(const char *n)
 	return 1;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	long len;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && len < 16 * 1024 * 1024 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)len + 1)) != NULL) {
-		if (fread(text, 1, (size_t)len, f) != (size_t)len) {
-			free(text);
-			text = NULL;
-		} else {
-			text[len] = '\0';
-		}
-	}
-	fclose(f);
-	return text;
-}
-
 static int exec_plain(PGconn *c, const char *sql, const char *what)
 {
 	PGresult *res = PQexec(c, sql);
@@ -175,7 +156,7 @@ static int cmd_migrate(const struct opts *o)
 		if (done)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if ((sql = slurp(path)) == NULL) {
+		if ((sql = file_read_all(path, SQL_FILE_MAX, NULL)) == NULL) {
 			fail("cannot read %s", path);
 			goto out;
 		}
@@ -340,6 +321,23 @@ static int cmd_create_org(const struct opts *o)
 	return rc;
 }
 
+/* The user with that email, or NULL after saying why there is none. */
+static struct user *user_or_fail(const char *email)
+{
+	struct user *u = NULL;
+	enum herr he = user_load_by_email(email, &u);
+
+	if (he == HE_NOT_FOUND) {
+		fail("no user with email %s", email);
+		return NULL;
+	}
+	if (he != HE_OK) {
+		fail("%s", "database unreachable (check DATABASE_URL)");
+		return NULL;
+	}
+	return u;
+}
+
 static int cmd_add_member(const struct opts *o)
 {
 	char oid[UUID_STR_LEN + 1], why[200];
@@ -347,7 +345,6 @@ static int cmd_add_member(const struct opts *o)
 	struct user *u = NULL;
 	PGresult *res = NULL;
 	const char *p[3];
-	enum herr he;
 	int e, rc = EX_FAIL;
 
 	if (o->org == NULL || o->email == NULL) {
@@ -362,15 +359,8 @@ static int cmd_add_member(const struct opts *o)
 		fail("--org is not an organization id: %s", o->org);
 		return EX_USAGE;
 	}
-	he = user_load_by_email(o->email, &u);
-	if (he == HE_NOT_FOUND) {
-		fail("no user with email %s", o->email);
+	if ((u = user_or_fail(o->email)) == NULL)
 		return EX_FAIL;
-	}
-	if (he != HE_OK) {
-		fail("%s", "database unreachable (check DATABASE_URL)");
-		return EX_FAIL;
-	}
 	p[0] = oid; p[1] = u->id; p[2] = role;
 	e = run_sql("INSERT INTO organization_members (organization_id, user_id, role) VALUES ($1, $2, $3) "
 	    "ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role", 3, p, &res);
@@ -388,22 +378,14 @@ static int cmd_add_member(const struct opts *o)
 static int cmd_token(const struct opts *o)
 {
 	struct user *u = NULL;
-	enum herr he;
 	char *tok;
 
 	if (o->email == NULL) {
 		fail("%s", "token needs --email");
 		return EX_USAGE;
 	}
-	he = user_load_by_email(o->email, &u);
-	if (he == HE_NOT_FOUND) {
-		fail("no user with email %s", o->email);
+	if ((u = user_or_fail(o->email)) == NULL)
 		return EX_FAIL;
-	}
-	if (he != HE_OK) {
-		fail("%s", "database unreachable (check DATABASE_URL)");
-		return EX_FAIL;
-	}
 	if (!u->is_active)
 		fprintf(stderr, "%s: warning: %s is inactive; the API will refuse this token\n", prog, o->email);
 	tok = auth_issue_token(u->id);

@@ -140,6 +140,22 @@ finally:
     s.close()' "$1"
 }
 
+# stop_pids WHAT SECS PID...: TERM to every PID, wait up to SECS seconds for all, then KILL.
+stop_pids() {
+    local what=$1 secs=$2 pid i left
+    shift 2
+    (($# > 0)) || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    for i in $(seq 1 $((secs * 10))); do
+        left=()
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left+=("$pid"); done
+        ((${#left[@]} > 0)) || return 0
+        sleep 0.1
+    done
+    note "$what (pid ${left[*]}) did not stop in $secs s: killing"
+    kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
 # private_dir PATH OWNER MAXLEN TAG: make PATH a directory that OWNER can write and whose
 # real path has at most MAXLEN bytes (unix socket paths are short). When PATH itself cannot
 # be that (a mode-700 parent such as /root, or a deep checkout), PATH becomes a link to a
@@ -590,16 +606,7 @@ lighttpd_stop() {
     [[ -n $LT_PID ]] || return 0
     if kill -0 "$LT_PID" 2>/dev/null; then
         note "stopping lighttpd"
-        kill -TERM "$LT_PID" 2>/dev/null || true
-        local i
-        for i in $(seq 1 100); do
-            kill -0 "$LT_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$LT_PID" 2>/dev/null; then
-            note "lighttpd did not stop in 10 s: killing it"
-            kill -KILL "$LT_PID" 2>/dev/null || true
-        fi
+        stop_pids lighttpd 10 "$LT_PID"
     fi
     wait "$LT_PID" 2>/dev/null || true
     LT_PID=""
@@ -1102,22 +1109,6 @@ deploy_start() {
     DEPLOY_URL[$name]=$url
 }
 
-# deploy_kill_pids WHAT PID...: TERM to every PID, wait up to 10 s for all, then KILL.
-deploy_kill_pids() {
-    local what=$1 pid i left
-    shift
-    (($# > 0)) || return 0
-    kill -TERM "$@" 2>/dev/null || true
-    for i in $(seq 1 100); do
-        left=()
-        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left+=("$pid"); done
-        ((${#left[@]} > 0)) || return 0
-        sleep 0.1
-    done
-    note "$what (pid ${left[*]}) did not stop in 10 s: killing"
-    kill -KILL "${left[@]}" 2>/dev/null || true
-}
-
 # deploy_stop NAME: stop deployment NAME: Apache (it stops mod_fcgid's and mod_cgid's
 # processes), then the spawn-fcgi pools and any process still running a responder of its
 # directory (found by pid through /proc/PID/exe, never by name).
@@ -1128,7 +1119,7 @@ deploy_stop() {
     if [[ -n $pid ]]; then
         if kill -0 "$pid" 2>/dev/null; then
             note "stopping the $name deployment"
-            deploy_kill_pids "Apache ($name)" "$pid"
+            stop_pids "Apache ($name)" 10 "$pid"
         fi
         wait "$pid" 2>/dev/null || true
     fi
@@ -1138,7 +1129,7 @@ deploy_stop() {
             [[ $p =~ ^[0-9]+$ ]] && pids+=("$p")
         done < <(find /proc -mindepth 2 -maxdepth 2 -name exe \( -lname "$dir/bin/*" -o \
             -lname "$dir/htdocs/cgi-bin/*" \) -printf '%h\n' 2>/dev/null || true)
-        deploy_kill_pids "the responders of $name" "${pids[@]}"
+        stop_pids "the responders of $name" 10 "${pids[@]}"
     fi
     unset "DEPLOY_PID[$name]" "DEPLOY_URL[$name]"
     return 0
@@ -1354,18 +1345,9 @@ s3rver_settings() {
 
 # s3rver_stop: stop the s3rver of s3rver_start (SIGTERM, SIGKILL after 5 s) and remove its pid file.
 s3rver_stop() {
-    local i
     [[ -n $S3RVER_PID ]] || return 0
     if kill -0 "$S3RVER_PID" 2>/dev/null; then
-        kill -TERM "$S3RVER_PID" 2>/dev/null || true
-        for i in $(seq 1 50); do
-            kill -0 "$S3RVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$S3RVER_PID" 2>/dev/null; then
-            note "s3rver did not stop in 5 s: killing it"
-            kill -KILL "$S3RVER_PID" 2>/dev/null || true
-        fi
+        stop_pids s3rver 5 "$S3RVER_PID"
     fi
     wait "$S3RVER_PID" 2>/dev/null || true
     rm -f -- "$S3RVER_DIR/s3rver.pid"

@@ -152,7 +152,7 @@ def parse_cgi_output(out: bytes) -> tuple:
 
 
 @dataclass
-class Deployment:
+class Deployment(it.Verbs):
     name: str
     url: Optional[str]          # None for shell-cgi
     cgi_bin: Optional[Path] = None
@@ -199,18 +199,6 @@ class Deployment:
             body = gen()
         return self.session.request(method, self.url + path, headers=h, data=body,
                                     timeout=it.REQUEST_TIMEOUT, allow_redirects=False)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def patch(self, path, **kw):
-        return self.request("PATCH", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
     def login(self, email: str, password: str) -> requests.Response:
         return self.post("/api/v1/login/access-token",

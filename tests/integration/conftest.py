@@ -140,7 +140,23 @@ def stack() -> Stack:
 _UNSET = object()
 
 
-class Api:
+class Verbs:
+    """get/post/patch/delete through the class's request(); also the deployment tests' client."""
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+class Api(Verbs):
     """Thin wrapper over requests: base URL, timeout, no redirects unless asked."""
 
     def __init__(self, base_url: str):
@@ -169,18 +185,6 @@ class Api:
             kw["data"] = data
         sender = requests if fresh else self.session
         return sender.request(method, self.url(path), **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def patch(self, path, **kw):
-        return self.request("PATCH", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
     def login(self, username: Optional[str], password: Optional[str], **kw) -> requests.Response:
         form = {}

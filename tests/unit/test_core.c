@@ -10,6 +10,7 @@
 #include "route.h"
 #include "uuid.h"
 #include "valid.h"
+#include "testutil.h"
 
 /* ---- query ---- */
 static const struct { const char *name, *in, *key, *want; size_t wantlen; } qcases[] = {
@@ -337,7 +338,6 @@ int main(void)
 {
 	Suite *s = suite_create("core");
 	TCase *t = tcase_create("core");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_loop_test(t, test_query, 0, N(qcases));
@@ -352,9 +352,6 @@ int main(void)
 	tcase_add_test(t, test_config_defaults);
 	tcase_add_test(t, test_buf_cap);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "route.h"
 #include "valid.h"
+#include "testutil.h"
 
 #define S(lit) lit, sizeof(lit) - 1     /* a literal with its length (NUL bytes included) */
 
@@ -251,7 +252,6 @@ int main(void)
 {
 	Suite *s = suite_create("files");
 	TCase *t = tcase_create("files");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_loop_test(t, test_storage_path, 0, N(pcases));
@@ -262,9 +262,6 @@ int main(void)
 	tcase_add_test(t, test_private_normalised);
 	tcase_add_loop_test(t, test_lossy, 0, N(lcases));
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -9,9 +9,11 @@
 #include <openssl/evp.h>
 
 #include "b64.h"
+#include "hex.h"
 #include "jwt.h"
 #include "flimits.h"
 #include "password.h"
+#include "testutil.h"
 
 #define VECTORS_REL      "/testdata/jwt/hs256-vectors.json"
 #define VECTORS_EXPECTED 56     /* the count hs256-vectors.json's README states */
@@ -47,17 +49,6 @@ static char *dup_len(const char *s, size_t n)
 	return p;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static unsigned char *hex_decode(const char *hex, size_t *outlen)
 {
 	size_t n = strlen(hex), i;
@@ -66,7 +57,7 @@ static unsigned char *hex_decode(const char *hex, size_t *outlen)
 	if (n % 2 != 0 || (out = malloc(n / 2 + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			free(out);
@@ -683,21 +674,11 @@ static Suite *jwt_suite(void)
 
 int main(void)
 {
-	const char *shared = getenv("SHARED_DIR");
 	char path[4096];
-	SRunner *sr;
-	int n, failed;
+	int failed;
 
-	/* No guessed default: a missing vector file must fail the run, not skip it. */
-	if (shared == NULL || shared[0] == '\0') {
-		fprintf(stderr, "test_jwt: SHARED_DIR is not set; it must name the shared/ directory\n");
+	if (tu_shared_path("test_jwt", VECTORS_REL, path, sizeof(path)) != 0)
 		return EXIT_FAILURE;
-	}
-	n = snprintf(path, sizeof(path), "%s%s", shared, VECTORS_REL);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		fprintf(stderr, "test_jwt: SHARED_DIR is too long\n");
-		return EXIT_FAILURE;
-	}
 	if (load_vectors(path) != 0) {
 		free_vectors();
 		return EXIT_FAILURE;
@@ -705,10 +686,7 @@ int main(void)
 	printf("test_jwt: %zu vectors from %s\n", nvecs, path);
 	fflush(stdout);
 
-	sr = srunner_create(jwt_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run(jwt_suite());
 	free_vectors();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,8 +9,10 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "fileread.h"
 #include "flimits.h"
 #include "multipart.h"
+#include "testutil.h"
 
 #define MP_REL          "/testdata/multipart"
 #define INDEX_EXPECTED  30      /* README: 30 cases */
@@ -226,30 +228,6 @@ static enum mp_status run(const char *boundary, const char *body, size_t len, en
 }
 
 /* ---------------------------------------------------------------- helpers */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		goto out;
-	if ((data = malloc((size_t)n + 1)) == NULL)
-		goto out;
-	if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-		free(data);
-		data = NULL;
-		goto out;
-	}
-	data[n] = '\0';
-	*len = (size_t)n;
-out:
-	fclose(f);
-	return data;
-}
 
 /* Standard base64 (with padding) into a malloc'd buffer. */
 static unsigned char *b64dec(const char *s, size_t *outlen)
@@ -1065,7 +1043,7 @@ static int load_index(void)
 			return -1;
 		}
 		snprintf(path, sizeof(path), "%s/%s", g_dir, vc->body_file);
-		if ((vc->body = slurp(path, &vc->len)) == NULL) {
+		if ((vc->body = file_read_all(path, SIZE_MAX, &vc->len)) == NULL) {
 			fprintf(stderr, "test_multipart: cannot read %s\n", path);
 			return -1;
 		}
@@ -1111,21 +1089,13 @@ static Suite *own_suite(void)
 
 int main(void)
 {
-	const char *shared = getenv("SHARED_DIR");
 	Suite *suites[2];
 	size_t i;
-	int n, failed = 0, total = 0;
+	int failed = 0, total = 0;
 
-	/* No guessed default: a missing vector directory must fail the run, not skip it. */
-	if (shared == NULL || shared[0] == '\0') {
-		fprintf(stderr, "test_multipart: SHARED_DIR is not set; it must name the shared/ directory\n");
+	/* 64 bytes spare for the names appended to it. */
+	if (tu_shared_path("test_multipart", MP_REL, g_dir, sizeof(g_dir) - 64) != 0)
 		return EXIT_FAILURE;
-	}
-	n = snprintf(g_dir, sizeof(g_dir), "%s%s", shared, MP_REL);
-	if (n < 0 || (size_t)n >= sizeof(g_dir) - 64) {
-		fprintf(stderr, "test_multipart: SHARED_DIR is too long\n");
-		return EXIT_FAILURE;
-	}
 	if (load_index() != 0)
 		goto out;
 	printf("test_multipart: %zu python-multipart cases from %s, %zu own cases, each fed %d ways\n",

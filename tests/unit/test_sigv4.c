@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,10 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "fileread.h"
+#include "hex.h"
 #include "sigv4.h"
+#include "testutil.h"
 
 #define SIGV4_REL          "/testdata/sigv4"
 #define CLASSIC_EXPECTED   34   /* README: aws4_testsuite has 34 cases */
@@ -54,31 +58,6 @@ static char *sts_token;                  /* the long post-sts-* token, from post
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		goto out;
-	if ((data = malloc((size_t)n + 1)) == NULL)
-		goto out;
-	if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-		free(data);
-		data = NULL;
-		goto out;
-	}
-	data[n] = '\0';
-	if (len != NULL)
-		*len = (size_t)n;
-out:
-	fclose(f);
-	return data;
-}
-
 /* Read dir/file, failing the test when it is missing. */
 static char *case_file(const char *dir, const char *file)
 {
@@ -87,7 +66,7 @@ static char *case_file(const char *dir, const char *file)
 	int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
 
 	ck_assert_msg(n > 0 && (size_t)n < sizeof(path), "path too long");
-	s = slurp(path, NULL);
+	s = file_read_all(path, SIZE_MAX, NULL);
 	ck_assert_msg(s != NULL, "cannot read %s: %s", path, strerror(errno));
 	return s;
 }
@@ -102,17 +81,6 @@ static char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into a new string ('+' stays '+'); *outlen gets the length. */
 static char *pct_decode(const char *s, size_t n, size_t *outlen)
 {
@@ -121,8 +89,8 @@ static char *pct_decode(const char *s, size_t n, size_t *outlen)
 
 	ck_assert_ptr_nonnull(o);
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			o[k++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			o[k++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
 			i += 2;
 		} else {
 			o[k++] = s[i];
@@ -497,6 +465,15 @@ static void parse_iso(const char *s, struct tm *tm)
 	tm->tm_sec = v[5];
 }
 
+/* Point tr at two fresh buffers for the canonical request and the string to sign. */
+static void trace_init(struct sigv4_trace *tr, struct buf *creq, struct buf *sts)
+{
+	buf_init(creq, 1 << 20);
+	buf_init(sts, 1 << 20);
+	tr->canonical_request = creq;
+	tr->string_to_sign = sts;
+}
+
 /* ---------------------------------------------------------------- aws4_testsuite (classic) */
 
 START_TEST(classic_case)
@@ -540,11 +517,8 @@ START_TEST(classic_case)
 		r.flags |= SIGV4_OMIT_TOKEN;
 	}
 
-	buf_init(&creq, 1 << 20);
-	buf_init(&sts, 1 << 20);
+	trace_init(&tr, &creq, &sts);
 	buf_init(&authz, 1 << 20);
-	tr.canonical_request = &creq;
-	tr.string_to_sign = &sts;
 	st = sigv4_sign_headers(&r, &authz, &send, &tr);
 	ck_assert_msg(st == SIGV4_OK, "%s: %s", c->name, sigv4_strerror(st));
 
@@ -657,6 +631,36 @@ static char *find_line(const char *text, const char *prefix)
 	return NULL;
 }
 
+/* The trace against the case's <mode>-canonical-request.txt, -string-to-sign.txt and -signature.txt. */
+static void expect_trace_files(const struct suite_case *c, const char *mode, const struct sigv4_trace *tr)
+{
+	static const char *const files[3] = { "canonical-request", "string-to-sign", "signature" };
+	const char *got[3] = { buf_cstr(tr->canonical_request), buf_cstr(tr->string_to_sign), tr->signature };
+	char file[64], *want;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(file, sizeof(file), "%s-%s.txt", mode, files[i]);
+		want = case_file(c->dir, file);
+		ck_assert_str_eq(got[i], want);
+		free(want);
+	}
+}
+
+/* The line of signed_req that starts with prefix holds got; without such a line got is NULL. */
+static void expect_line(const char *signed_req, const char *prefix, const char *got)
+{
+	char *line = find_line(signed_req, prefix);
+
+	if (line != NULL) {
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, line);
+		free(line);
+	} else {
+		ck_assert_ptr_null(got);
+	}
+}
+
 START_TEST(v4_header)
 {
 	const struct suite_case *c = &v4cases[_i];
@@ -666,7 +670,7 @@ START_TEST(v4_header)
 	struct sigv4_send_headers send;
 	struct sigv4_trace tr;
 	struct buf creq, sts, authz;
-	char payload[65], *text, *want, *signed_req, *line, authz_line[4096];
+	char payload[65], *text, *signed_req, authz_line[4096];
 	enum sigv4_status st;
 
 	load_v4ctx(c, &x);
@@ -677,51 +681,21 @@ START_TEST(v4_header)
 	if (x.sign_body)
 		r.flags |= SIGV4_ADD_CONTENT_SHA256;
 
-	buf_init(&creq, 1 << 20);
-	buf_init(&sts, 1 << 20);
+	trace_init(&tr, &creq, &sts);
 	buf_init(&authz, 1 << 20);
-	tr.canonical_request = &creq;
-	tr.string_to_sign = &sts;
 	st = sigv4_sign_headers(&r, &authz, &send, &tr);
 	ck_assert_msg(st == SIGV4_OK, "%s: %s", c->name, sigv4_strerror(st));
 
-	want = case_file(c->dir, "header-canonical-request.txt");
-	ck_assert_str_eq(buf_cstr(&creq), want);
-	free(want);
-	want = case_file(c->dir, "header-string-to-sign.txt");
-	ck_assert_str_eq(buf_cstr(&sts), want);
-	free(want);
-	want = case_file(c->dir, "header-signature.txt");
-	ck_assert_str_eq(tr.signature, want);
-	free(want);
+	expect_trace_files(c, "header", &tr);
 
-	/* The signed request shows the headers to add: Authorization, X-Amz-Date, token, content hash. */
+	/* The signed request shows the headers to add: Authorization, X-Amz-Date, token, content hash.
+	 * The first two are never NULL, so a missing line fails. */
 	signed_req = case_file(c->dir, "header-signed-request.txt");
 	snprintf(authz_line, sizeof(authz_line), "%s", buf_cstr(&authz));
-	line = find_line(signed_req, "Authorization:");
-	ck_assert_ptr_nonnull(line);
-	ck_assert_str_eq(authz_line, line);
-	free(line);
-	line = find_line(signed_req, "X-Amz-Date:");
-	ck_assert_ptr_nonnull(line);
-	ck_assert_str_eq(send.amz_date, line);
-	free(line);
-	line = find_line(signed_req, "X-Amz-Security-Token:");
-	if (line != NULL) {
-		ck_assert_ptr_nonnull(send.security_token);
-		ck_assert_str_eq(send.security_token, line);
-		free(line);
-	} else {
-		ck_assert_ptr_null(send.security_token);
-	}
-	line = find_line(signed_req, "x-amz-content-sha256:");
-	if (line != NULL) {
-		ck_assert_ptr_nonnull(send.content_sha256);
-		ck_assert_str_eq(send.content_sha256, line);
-		free(line);
-	} else {
-		ck_assert_ptr_null(send.content_sha256);
-	}
+	expect_line(signed_req, "Authorization:", authz_line);
+	expect_line(signed_req, "X-Amz-Date:", send.amz_date);
+	expect_line(signed_req, "X-Amz-Security-Token:", send.security_token);
+	expect_line(signed_req, "x-amz-content-sha256:", send.content_sha256);
 	free(signed_req);
 
 	buf_free(&creq);
@@ -741,7 +715,7 @@ START_TEST(v4_query)
 	struct sigv4_request r;
 	struct sigv4_trace tr;
 	struct buf creq, sts, url;
-	char payload[65], *text, *want, *signed_req, *target;
+	char payload[65], *text, *signed_req, *target;
 	const char *got_target, *sp1, *sp2, *nl;
 	enum sigv4_status st;
 
@@ -752,23 +726,12 @@ START_TEST(v4_query)
 	sha256_hex(q.body, q.body_len, payload);
 	v4_request(&x, &q, payload, &r);
 
-	buf_init(&creq, 1 << 20);
-	buf_init(&sts, 1 << 20);
+	trace_init(&tr, &creq, &sts);
 	buf_init(&url, 1 << 20);
-	tr.canonical_request = &creq;
-	tr.string_to_sign = &sts;
 	st = sigv4_presign(&r, &url, &tr);
 	ck_assert_msg(st == SIGV4_OK, "%s: %s", c->name, sigv4_strerror(st));
 
-	want = case_file(c->dir, "query-canonical-request.txt");
-	ck_assert_str_eq(buf_cstr(&creq), want);
-	free(want);
-	want = case_file(c->dir, "query-string-to-sign.txt");
-	ck_assert_str_eq(buf_cstr(&sts), want);
-	free(want);
-	want = case_file(c->dir, "query-signature.txt");
-	ck_assert_str_eq(tr.signature, want);
-	free(want);
+	expect_trace_files(c, "query", &tr);
 
 	/* The URL's target is the signed request's target, parameter order aside. */
 	signed_req = case_file(c->dir, "query-signed-request.txt");
@@ -841,12 +804,9 @@ START_TEST(s3doc_case)
 	r.unix_time = S3_TIME;
 	r.flags = SIGV4_S3;
 
-	buf_init(&creq, 1 << 20);
-	buf_init(&sts, 1 << 20);
+	trace_init(&tr, &creq, &sts);
 	buf_init(&out, 1 << 20);
 	buf_init(&sh, 1 << 20);
-	tr.canonical_request = &creq;
-	tr.string_to_sign = &sts;
 	if (strncmp(kind, "query", 5) == 0) {
 		r.expires = (unsigned)json_object_get_int(jget(req, "expires_seconds"));
 		st = sigv4_presign(&r, &out, &tr);
@@ -951,11 +911,8 @@ START_TEST(boto_case)
 	r.expires = (unsigned)json_object_get_int(jget(c, "expires"));
 	r.flags = SIGV4_S3;
 
-	buf_init(&creq, 1 << 20);
-	buf_init(&sts, 1 << 20);
+	trace_init(&tr, &creq, &sts);
 	buf_init(&url, 1 << 20);
-	tr.canonical_request = &creq;
-	tr.string_to_sign = &sts;
 	st = sigv4_presign(&r, &url, &tr);
 	ck_assert_msg(st == SIGV4_OK, "%s", sigv4_strerror(st));
 	ck_assert_str_eq(buf_cstr(&creq), jstr(exp, "canonical_request"));
@@ -1253,9 +1210,9 @@ static const struct bad_header bad_headers[] = {
 	{ "X-\xc3\xa9", "v" },
 };
 
-START_TEST(header_rejects)
+/* A request carrying header h cannot be canonicalised. */
+static void expect_header_refused(struct sigv4_kv h)
 {
-	struct sigv4_kv h = sigv4_kv_str(bad_headers[_i].name, bad_headers[_i].value);
 	struct sigv4_request r;
 	struct buf creq;
 
@@ -1266,20 +1223,18 @@ START_TEST(header_rejects)
 	ck_assert_int_eq(sigv4_canonical_request(&r, &creq, NULL), SIGV4_EINVAL);
 	buf_free(&creq);
 }
+
+START_TEST(header_rejects)
+{
+	expect_header_refused(sigv4_kv_str(bad_headers[_i].name, bad_headers[_i].value));
+}
 END_TEST
 
 START_TEST(header_nul_rejected)
 {
 	struct sigv4_kv h = { "X-A", 3, "a\0b", 3 };
-	struct sigv4_request r;
-	struct buf creq;
 
-	base_request(&r, &test_creds);
-	r.headers = &h;
-	r.nheaders = 1;
-	buf_init(&creq, 1 << 16);
-	ck_assert_int_eq(sigv4_canonical_request(&r, &creq, NULL), SIGV4_EINVAL);
-	buf_free(&creq);
+	expect_header_refused(h);
 }
 END_TEST
 
@@ -1495,45 +1450,50 @@ END_TEST
 
 /* ---------------------------------------------------------------- suites */
 
+/* A tcase of s, named after vector case i, running test t for that case only. */
+static TCase *add_case(Suite *s, const char *name, const TTest *t, size_t i)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_loop_test(tc, t, (int)i, (int)i + 1);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+/* The tcase "case-count" of s: count checks that every case of the suite was found. */
+static void add_count(Suite *s, const TTest *count)
+{
+	TCase *tc = tcase_create("case-count");
+
+	tcase_add_test(tc, count);
+	suite_add_tcase(s, tc);
+}
+
 static Suite *classic_suite(void)
 {
 	Suite *s = suite_create("aws4_testsuite");
-	TCase *tc;
 	size_t i;
 
-	for (i = 0; i < nclassic; i++) {
-		tc = tcase_create(classic[i].name);     /* one test per case, named after it */
-		tcase_add_loop_test(tc, classic_case, (int)i, (int)i + 1);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("case-count");
-	tcase_add_test(tc, classic_count);
-	suite_add_tcase(s, tc);
+	for (i = 0; i < nclassic; i++)
+		add_case(s, classic[i].name, classic_case, i);
+	add_count(s, classic_count);
 	return s;
 }
 
 static Suite *v4_suite(void)
 {
 	Suite *s = suite_create("aws-signing-test-suite/v4");
-	TCase *tc;
 	size_t i;
 
-	for (i = 0; i < nv4; i++) {
-		tc = tcase_create(v4cases[i].name);
-		tcase_add_loop_test(tc, v4_header, (int)i, (int)i + 1);
-		tcase_add_loop_test(tc, v4_query, (int)i, (int)i + 1);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("case-count");
-	tcase_add_test(tc, v4_count);
-	suite_add_tcase(s, tc);
+	for (i = 0; i < nv4; i++)
+		tcase_add_loop_test(add_case(s, v4cases[i].name, v4_header, i), v4_query, (int)i, (int)i + 1);
+	add_count(s, v4_count);
 	return s;
 }
 
 static Suite *s3doc_suite(void)
 {
 	Suite *s = suite_create("s3-doc-examples");
-	TCase *tc;
 	json_object *ex_arr = NULL, *key_arr = NULL;
 	size_t i;
 
@@ -1541,40 +1501,25 @@ static Suite *s3doc_suite(void)
 	json_object_object_get_ex(s3doc, "examples", &ex_arr);
 	json_object_object_get_ex(s3doc, "signing_key_derivation_examples", &key_arr);
 
-	for (i = 0; i < ns3doc; i++) {
-		tc = tcase_create(name_or(jstr_opt(json_object_array_get_idx(ex_arr, i), "id"), "example"));
-		tcase_add_loop_test(tc, s3doc_case, (int)i, (int)i + 1);
-		suite_add_tcase(s, tc);
-	}
-	for (i = 0; i < ns3key; i++) {
-		json_object *ex = json_object_array_get_idx(key_arr, i);
-
-		tc = tcase_create(name_or(jstr_opt(ex, "id"), "signing-key"));
-		tcase_add_loop_test(tc, s3doc_signing_key, (int)i, (int)i + 1);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("case-count");
-	tcase_add_test(tc, s3doc_count);
-	suite_add_tcase(s, tc);
+	for (i = 0; i < ns3doc; i++)
+		add_case(s, name_or(jstr_opt(json_object_array_get_idx(ex_arr, i), "id"), "example"), s3doc_case, i);
+	for (i = 0; i < ns3key; i++)
+		add_case(s, name_or(jstr_opt(json_object_array_get_idx(key_arr, i), "id"), "signing-key"),
+			 s3doc_signing_key, i);
+	add_count(s, s3doc_count);
 	return s;
 }
 
 static Suite *boto_suite(void)
 {
 	Suite *s = suite_create("s3-presign-put-botocore");
-	TCase *tc;
 	json_object *arr = NULL;
 	size_t i;
 
 	json_object_object_get_ex(boto, "cases", &arr);
-	for (i = 0; i < nboto; i++) {
-		tc = tcase_create(name_or(jstr_opt(json_object_array_get_idx(arr, i), "id"), "case"));
-		tcase_add_loop_test(tc, boto_case, (int)i, (int)i + 1);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("case-count");
-	tcase_add_test(tc, boto_count);
-	suite_add_tcase(s, tc);
+	for (i = 0; i < nboto; i++)
+		add_case(s, name_or(jstr_opt(json_object_array_get_idx(arr, i), "id"), "case"), boto_case, i);
+	add_count(s, boto_count);
 	return s;
 }
 
@@ -1641,7 +1586,7 @@ static int load_all(void)
 
 	/* The post-sts-* token: the line of readme.txt that starts with it. */
 	snprintf(path, sizeof(path), "%s/aws4_testsuite/post-sts-token/readme.txt", g_dir);
-	if ((readme = slurp(path, NULL)) == NULL || (t = strstr(readme, "AQoDYXdz")) == NULL) {
+	if ((readme = file_read_all(path, SIZE_MAX, NULL)) == NULL || (t = strstr(readme, "AQoDYXdz")) == NULL) {
 		fprintf(stderr, "test_sigv4: no session token in %s\n", path);
 		free(readme);
 		return -1;
@@ -1664,25 +1609,17 @@ static int load_all(void)
 
 int main(void)
 {
-	const char *shared = getenv("SHARED_DIR");
 	static const char *const suite_names[] = {
 		"aws4_testsuite", "aws-signing-test-suite/v4", "s3-doc-examples", "s3-presign-put-botocore",
 		"sigv4-units (hostile S3 keys, normalisation, canonical forms, refusals)"
 	};
 	Suite *suites[5];
 	size_t i;
-	int n, failed = 0, total = 0;
+	int failed = 0, total = 0;
 
-	/* No guessed default: a missing vector directory must fail the run, not skip it. */
-	if (shared == NULL || shared[0] == '\0') {
-		fprintf(stderr, "test_sigv4: SHARED_DIR is not set; it must name the shared/ directory\n");
+	/* 64 bytes spare for the names appended to it. */
+	if (tu_shared_path("test_sigv4", SIGV4_REL, g_dir, sizeof(g_dir) - 64) != 0)
 		return EXIT_FAILURE;
-	}
-	n = snprintf(g_dir, sizeof(g_dir), "%s%s", shared, SIGV4_REL);
-	if (n < 0 || (size_t)n >= sizeof(g_dir) - 64) {
-		fprintf(stderr, "test_sigv4: SHARED_DIR is too long\n");
-		return EXIT_FAILURE;
-	}
 	if (load_all() != 0) {
 		json_object_put(s3doc);
 		json_object_put(boto);

@@ -20,6 +20,8 @@
 #include "sigv4.h"
 #include "presign.h"
 #include "storage.h"
+#include "testutil.h"
+#include "tmpfile.h"
 
 /*
  * Environment: the §9 settings. Without STORAGE_BACKEND=s3 this runs in local mode, in a fresh
@@ -112,12 +114,10 @@ static enum storage_err get_all(const char *key, const char *if_match, struct bu
 /* A temp file holding len bytes of p; the fd is open for reading. */
 static int temp_fd_with(const char *p, size_t len)
 {
-	char path[] = "/tmp/test_storage.XXXXXX";
-	int fd = mkstemp(path);
+	int fd = tmpfile_anon("test_storage");
 	size_t off = 0;
 
 	ck_assert_int_ge(fd, 0);
-	unlink(path);
 	while (off < len) {
 		ssize_t w = write(fd, p + off, len - off);
 
@@ -854,7 +854,6 @@ int main(void)
 	Suite *s = suite_create("storage");
 	TCase *t = tcase_create("storage");
 	unsigned char r[4];
-	SRunner *sr;
 	int failed, i;
 	const char *be = getenv("STORAGE_BACKEND");
 
@@ -862,9 +861,7 @@ int main(void)
 	setenv("SECRET_KEY", "test_storage-placeholder-secret-key", 0);
 	if ((be == NULL || strcmp(be, "s3") != 0) && getenv("STORAGE_LOCAL_ROOT") == NULL &&
 	    getenv("FILES_CONFIG") == NULL) {
-		const char *tmp = getenv("TMPDIR");
-
-		snprintf(own_root, sizeof(own_root), "%s/test_storage.XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+		snprintf(own_root, sizeof(own_root), "%s/test_storage.XXXXXX", tmpfile_dir());
 		if (mkdtemp(own_root) == NULL) {
 			perror("test_storage: mkdtemp");
 			return EXIT_FAILURE;
@@ -901,10 +898,7 @@ int main(void)
 	tcase_add_test(t, test_store_down);
 	tcase_add_test(t, test_presigned_put);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run(s);
 	final_cleanup();
 	curl_global_cleanup();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

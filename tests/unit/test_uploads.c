@@ -4,6 +4,7 @@
 #include <string.h>
 #include "filename.h"
 #include "uptoken.h"
+#include "testutil.h"
 
 static const struct { const char *in; size_t len; const char *want; } names[] = {
 	{ ".htaccess", 0, "htaccess" },
@@ -139,7 +140,6 @@ int main(void)
 {
 	Suite *s = suite_create("uploads");
 	TCase *t = tcase_create("uploads");
-	SRunner *sr;
 	int failed;
 
 	tcase_add_loop_test(t, test_safe_filename, 0, (int)(sizeof(names) / sizeof(names[0])));
@@ -148,9 +148,6 @@ int main(void)
 	tcase_add_test(t, test_token_tamper);
 	tcase_add_test(t, test_token_unique);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
