@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define USER_COLS "id::text, email, full_name, hashed_password, is_active, is_superuser"
+#define USER_COLS AUTH_USER_COLS("")
 #define USER_BY_ID_SQL "SELECT " USER_COLS " FROM users WHERE id = $1::uuid"
 
 void user_free(struct user *u)
@@ -25,13 +25,14 @@ void user_free(struct user *u)
 	free(u);
 }
 
-/* The one user row of res (HE_NOT_FOUND when none) into *out (caller frees). */
+/* The one user row of res, AUTH_USER_COLS first (HE_NOT_FOUND when none or NULL), into
+ * *out (caller frees). */
 static enum herr user_from_row(PGresult *res, struct user **out)
 {
 	struct user *u;
 
 	*out = NULL;
-	if (PQntuples(res) != 1)
+	if (PQntuples(res) != 1 || PQnfields(res) < AUTH_USER_NCOLS || PQgetisnull(res, 0, 0))
 		return HE_NOT_FOUND;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return HE_INTERNAL;
@@ -121,13 +122,13 @@ enum herr auth_token(struct http_request *r)
 	return HE_OK;
 }
 
-/* The checks of a loaded user row (res: the result of USER_BY_ID_SQL). */
-static enum herr user_check(struct http_request *r, PGresult *res, int superuser, const char **detail)
+enum herr auth_user_row(struct http_request *r, int superuser, const char **detail, PGresult *res)
 {
 	struct user *u = NULL;
-	enum herr e = user_from_row(res, &u);
+	enum herr e;
 
-	if (e == HE_NOT_FOUND) {
+	*detail = NULL;
+	if ((e = user_from_row(res, &u)) == HE_NOT_FOUND) {
 		*detail = "User not found";
 		return HE_NOT_FOUND;
 	}
@@ -148,36 +149,18 @@ static enum herr user_check(struct http_request *r, PGresult *res, int superuser
 	return HE_OK;
 }
 
-enum herr auth_user(struct http_request *r, int superuser, const char **detail,
-    const struct db_stmt *also, PGresult **also_res)
+enum herr auth_user(struct http_request *r, int superuser, const char **detail)
 {
 	const char *params[1] = { r->auth_uid };
-	struct db_stmt st[2] = { { USER_BY_ID_SQL, 1, params }, { NULL, 0, NULL } };
-	PGresult *res[2] = { NULL, NULL };
+	PGresult *res = NULL;
 	enum herr e;
 
 	*detail = NULL;
-	if (also_res)
-		*also_res = NULL;
 	if (r->auth_uid[0] == '\0')
 		return HE_BAD_CREDENTIALS;
-	if (also == NULL) {
-		e = db_exec(&res[0], USER_BY_ID_SQL, 1, params);
-	} else {
-		st[1] = *also;
-		e = db_exec_batch(res, 2, st);
-		/* The handler's statement failing is the handler's to answer, after the user checks;
-		 * the user's read failing is not (its result is then no row to check). */
-		if (e == HE_INTERNAL && res[0] && PQresultStatus(res[0]) == PGRES_TUPLES_OK)
-			e = HE_OK;
-	}
-	if (e == HE_OK)
-		e = user_check(r, res[0], superuser, detail);
-	PQclear(res[0]);
-	if (e == HE_OK && also_res)
-		*also_res = res[1];
-	else
-		PQclear(res[1]);
+	if ((e = db_exec(&res, USER_BY_ID_SQL, 1, params)) == HE_OK)
+		e = auth_user_row(r, superuser, detail, res);
+	PQclear(res);
 	return e;
 }
 
@@ -186,5 +169,5 @@ enum herr auth_require(struct http_request *r, int superuser, const char **detai
 	enum herr e = auth_token(r);
 
 	*detail = NULL;
-	return e != HE_OK ? e : auth_user(r, superuser, detail, NULL, NULL);
+	return e != HE_OK ? e : auth_user(r, superuser, detail);
 }

@@ -2,7 +2,7 @@
 #ifndef FILES_AUTH_H
 #define FILES_AUTH_H
 #include <json-c/json.h>
-#include "db.h"
+#include <libpq-fe.h>
 #include "http.h"
 #include "uuid.h"
 
@@ -33,13 +33,19 @@ enum herr auth_token(struct http_request *r);
 /*
  * Load the user of r->auth_uid into r->user and check it: HE_OK, HE_NOT_FOUND ("User not
  * found"), HE_BAD_REQUEST ("Inactive user"), HE_FORBIDDEN (superuser required),
- * HE_DB_UNAVAILABLE; *detail gets the text to answer with (static). With also, that
- * statement runs in the same round trip (one transaction, after the user's read) and on
- * HE_OK *also_res gets its result, failed or not (caller PQclears). It runs whatever the
- * user turns out to be: a read, or a write guarded in SQL by the user's row.
+ * HE_DB_UNAVAILABLE; *detail gets the text to answer with (static).
  */
-enum herr auth_user(struct http_request *r, int superuser, const char **detail,
-    const struct db_stmt *also, PGresult **also_res);
+enum herr auth_user(struct http_request *r, int superuser, const char **detail);
+/*
+ * The columns a user is read with, each prefixed with t (a table alias and dot, or "").
+ * A handler's statement that selects them first, for r->auth_uid, lets auth_user_row check
+ * the caller from its result: the user's read and the handler's work in one statement.
+ */
+#define AUTH_USER_COLS(t) t "id::text, " t "email, " t "full_name, " t "hashed_password, " \
+	t "is_active, " t "is_superuser"
+#define AUTH_USER_NCOLS 6
+/* auth_user's checks on row 0 of res (AUTH_USER_COLS first; no row, or a NULL id: not found). */
+enum herr auth_user_row(struct http_request *r, int superuser, const char **detail, PGresult *res);
 /* auth_token then auth_user: the whole check, one round trip. */
 enum herr auth_require(struct http_request *r, int superuser, const char **detail);
 

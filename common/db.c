@@ -107,192 +107,38 @@ static int prepared_index(const char *sql)
 	return -1;
 }
 
-/*
- * The prepared name of sql ("s<i>"), preparing it first when this connection has not yet.
- * 1 prepared, 0 run it unprepared (table full), -1 failed: *err has the statement's own
- * error (NULL on a broken connection or timeout).
- */
-static int ensure_prepared(const char *sql, int n, double deadline, int *timed_out, char name[16], PGresult **err)
+/* Send and wait for the last result within DB_QUERY_TIMEOUT_S. NULL on a broken connection or timeout. */
+static PGresult *exec_bounded(const char *sql, int n, const char *const *params, int *timed_out)
 {
+	double deadline = now_s() + DB_QUERY_TIMEOUT_S;
 	int idx = prepared_index(sql);
+	char name[16];
 
-	*err = NULL;
+	*timed_out = 0;
 	if (idx < 0 && nprepared < DB_MAX_PREPARED) {
 		PGresult *res;
-		snprintf(name, 16, "s%zu", nprepared);
+		snprintf(name, sizeof(name), "s%zu", nprepared);
 		if (!PQsendPrepare(conn, name, sql, n, NULL))
-			return -1;
+			return NULL;
 		res = wait_result(deadline, timed_out);
-		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-			*err = res;
-			return -1;
-		}
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;    /* the statement's own error, reported as its result */
 		PQclear(res);
 		idx = (int)nprepared;
 		prepared[nprepared++] = sql;
 	}
-	if (idx < 0)
-		return 0;
-	snprintf(name, 16, "s%d", idx);
-	return 1;
-}
-
-static int send_stmt(const struct db_stmt *st, int prep, const char *name)
-{
-	return prep ? PQsendQueryPrepared(conn, name, st->n, st->params, NULL, NULL, 0)
-	    : PQsendQueryParams(conn, st->sql, st->n, NULL, st->params, NULL, NULL, 0);
-}
-
-/* Send and wait for the last result within DB_QUERY_TIMEOUT_S. NULL on a broken connection or timeout. */
-static PGresult *exec_bounded(const struct db_stmt *st, int *timed_out)
-{
-	double deadline = now_s() + DB_QUERY_TIMEOUT_S;
-	PGresult *err;
-	char name[16];
-	int prep;
-
-	*timed_out = 0;
-	if ((prep = ensure_prepared(st->sql, st->n, deadline, timed_out, name, &err)) < 0)
-		return err;    /* the statement's own error, reported as its result */
-	if (!send_stmt(st, prep, name))
+	if (idx >= 0) {
+		snprintf(name, sizeof(name), "s%d", idx);
+		if (!PQsendQueryPrepared(conn, name, n, params, NULL, NULL, 0))
+			return NULL;
+	} else if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0)) {
 		return NULL;
+	}
 	return wait_result(deadline, timed_out);
-}
-
-/* Wait until a result can be read without blocking. 0 ready, -1 broken connection or timeout. */
-static int wait_ready(double deadline, int *timed_out)
-{
-	while (PQisBusy(conn)) {
-		struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
-		double left = deadline - now_s();
-		int rc;
-		if (left <= 0) {
-			*timed_out = 1;
-			return -1;
-		}
-		rc = poll(&p, 1, (int)(left * 1000) + 1);
-		if (rc < 0 && errno != EINTR)
-			return -1;
-		if (rc > 0 && !PQconsumeInput(conn))
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * One pipeline: every statement, then a Sync, sent in one write; results in order. 0 done
- * (out[] filled as far as the server ran them), -1 broken connection or timeout (the caller
- * drops the connection: it may still be in pipeline mode).
- */
-static int batch_bounded(PGresult **out, size_t k, const struct db_stmt *st, int *timed_out)
-{
-	double deadline = now_s() + DB_QUERY_TIMEOUT_S;
-	char names[DB_MAX_BATCH][16];
-	int prep[DB_MAX_BATCH], nulls = 0;
-	PGresult *res;
-	size_t i;
-
-	*timed_out = 0;
-	for (i = 0; i < k; i++)
-		if ((prep[i] = ensure_prepared(st[i].sql, st[i].n, deadline, timed_out, names[i], &res)) < 0) {
-			if (res == NULL)
-				return -1;
-			out[i] = res;           /* does not prepare: the batch cannot run */
-			return 0;
-		}
-	if (!PQenterPipelineMode(conn))
-		return -1;
-	for (i = 0; i < k; i++)
-		if (!send_stmt(&st[i], prep[i], names[i]))
-			return -1;
-	if (!PQpipelineSync(conn))
-		return -1;
-	/* Each statement's results end with a NULL; the Sync's result ends the pipeline. */
-	i = 0;
-	for (;;) {
-		if (wait_ready(deadline, timed_out) != 0)
-			return -1;
-		if ((res = PQgetResult(conn)) == NULL) {
-			if (++nulls > (int)k)
-				return -1;      /* cannot happen: more ends than statements */
-			i++;
-			continue;
-		}
-		switch (PQresultStatus(res)) {
-		case PGRES_PIPELINE_SYNC:
-			PQclear(res);
-			return PQexitPipelineMode(conn) ? 0 : -1;
-		case PGRES_PIPELINE_ABORTED:     /* skipped after an earlier failure: stays NULL */
-			PQclear(res);
-			break;
-		default:
-			if (i < k && out[i] == NULL)
-				out[i] = res;
-			else
-				PQclear(res);
-		}
-	}
-}
-
-static void clear_all(PGresult **out, size_t k)
-{
-	size_t i;
-
-	for (i = 0; i < k; i++) {
-		PQclear(out[i]);
-		out[i] = NULL;
-	}
-}
-
-enum herr db_exec_batch(PGresult **out, size_t k, const struct db_stmt *st)
-{
-	int attempt, timed_out = 0, rc = -1;
-	enum herr e = HE_OK;
-	size_t i;
-
-	if (k > DB_MAX_BATCH)
-		return HE_INTERNAL;
-	for (i = 0; i < k; i++)
-		out[i] = NULL;
-	for (attempt = 0; attempt < 2; attempt++) {
-		if ((conn == NULL || PQstatus(conn) != CONNECTION_OK) && db_connect() != 0)
-			return HE_DB_UNAVAILABLE;
-		rc = batch_bounded(out, k, st, &timed_out);
-		if (timed_out) {
-			PGcancel *cn = PQgetCancel(conn);
-			char eb[256];
-			if (cn) { PQcancel(cn, eb, sizeof(eb)); PQfreeCancel(cn); }
-			log_error("database statement timed out after %d s", DB_QUERY_TIMEOUT_S);
-			clear_all(out, k);
-			db_close();
-			return HE_DB_UNAVAILABLE;
-		}
-		if (rc != 0 || PQstatus(conn) == CONNECTION_BAD) {
-			/* Broken mid-pipeline (restart, failover): reconnect once and retry. */
-			log_warn("database connection lost: %s", PQerrorMessage(conn));
-			clear_all(out, k);
-			db_close();
-			rc = -1;
-			continue;
-		}
-		break;
-	}
-	if (rc != 0)
-		return HE_DB_UNAVAILABLE;
-	for (i = 0; i < k; i++) {
-		ExecStatusType s = out[i] ? PQresultStatus(out[i]) : PGRES_FATAL_ERROR;
-		if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
-			continue;
-		if (out[i] && !db_unique_violation(out[i]))
-			log_error("database error %s: %s", db_sqlstate(out[i]), PQresultErrorMessage(out[i]));
-		e = HE_INTERNAL;
-	}
-	return e;
 }
 
 enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *params)
 {
-	const struct db_stmt stmt = { sql, n, params };
 	PGresult *res = NULL;
 	int attempt, timed_out = 0;
 
@@ -300,7 +146,7 @@ enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *par
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((conn == NULL || PQstatus(conn) != CONNECTION_OK) && db_connect() != 0)
 			return HE_DB_UNAVAILABLE;
-		res = exec_bounded(&stmt, &timed_out);
+		res = exec_bounded(sql, n, params, &timed_out);
 		if (timed_out) {
 			log_error("database statement timed out after %d s", DB_QUERY_TIMEOUT_S);
 			db_close();

@@ -14,20 +14,6 @@
  * (may be NULL). Never blocks longer than the timeouts above.
  */
 enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *params);
-/* One statement of a batch: sql (a string constant) with n text parameters. */
-struct db_stmt {
-	const char *sql;
-	int n;
-	const char *const *params;
-};
-#define DB_MAX_BATCH 4
-/*
- * Run k (<= DB_MAX_BATCH) statements in one round trip (libpq pipeline mode) and one
- * implicit transaction: a failing statement rolls back the others and the rest are skipped.
- * out[i] gets statement i's result or NULL when it did not run (caller PQclears each).
- * HE_OK when all succeeded; HE_INTERNAL when one failed; HE_DB_UNAVAILABLE as db_exec.
- */
-enum herr db_exec_batch(PGresult **out, size_t k, const struct db_stmt *st);
 /* The SQLSTATE of a failed result ("" when none). */
 const char *db_sqlstate(const PGresult *res);
 /* 1 when res failed on a unique constraint (23505). */

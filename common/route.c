@@ -286,7 +286,7 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		r->auth_superuser = (hit->flags & RF_SUPERUSER) != 0;
 		e = auth_token(r);
 		if (e == HE_OK && !(hit->flags & RF_USER_LATE))
-			e = auth_user(r, r->auth_superuser, &detail, NULL, NULL);
+			e = auth_user(r, r->auth_superuser, &detail);
 		if (e != HE_OK) {
 			http_error(r, e, detail);
 			return;
@@ -323,32 +323,37 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 	}
 }
 
-int route_user_with(struct http_request *r, const struct db_stmt *st, PGresult **res)
+int route_user_in(struct http_request *r, const char *sql, int n, const char *const *params, PGresult **res)
 {
 	const char *detail = NULL;
 	enum herr e;
 
-	if (res)
-		*res = NULL;
-	if (r->user != NULL || r->auth_uid[0] == '\0') {
-		/* Loaded already, or a route without authentication: only the statement. */
-		if (st == NULL)
-			return 0;
-		e = db_exec(res, st->sql, st->n, st->params);
-		if (e == HE_DB_UNAVAILABLE) {
-			http_error(r, e, NULL);
-			return -1;
-		}
+	*res = NULL;
+	e = db_exec(res, sql, n, params);
+	if (e != HE_OK) {
+		/* no user to check: the statement itself failed (logged by db_exec) */
+		http_error(r, e, NULL);
+	} else if (r->user == NULL && r->auth_uid[0] != '\0' &&
+	    (e = auth_user_row(r, r->auth_superuser, &detail, *res)) != HE_OK) {
+		http_error(r, e, detail);
+	} else {
 		return 0;
 	}
-	if ((e = auth_user(r, r->auth_superuser, &detail, st, res)) != HE_OK) {
-		http_error(r, e, detail);
-		return -1;
-	}
-	return 0;
+	PQclear(*res);
+	*res = NULL;
+	return -1;
 }
 
 int route_user(struct http_request *r)
 {
-	return route_user_with(r, NULL, NULL);
+	const char *detail = NULL;
+	enum herr e;
+
+	if (r->user != NULL || r->auth_uid[0] == '\0')
+		return 0;
+	if ((e = auth_user(r, r->auth_superuser, &detail)) != HE_OK) {
+		http_error(r, e, detail);
+		return -1;
+	}
+	return 0;
 }

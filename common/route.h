@@ -11,8 +11,8 @@ typedef void (*route_handler)(struct http_request *r);
 #define RF_AUTH      1u   /* bearer token and an active user required */
 #define RF_SUPERUSER 2u   /* ... who is a superuser (implies RF_AUTH) */
 #define RF_BODY      4u   /* the handler reads a body of at most body_max bytes */
-/* With RF_AUTH: only the token is checked before the handler, which loads the user itself
- * with route_user_with() so its first statement shares the round trip. */
+/* With RF_AUTH: only the token is checked before the handler, which checks the user itself
+ * (route_user, or route_user_in to read the user in its own first statement). */
 #define RF_USER_LATE 8u
 
 struct route {
@@ -34,14 +34,16 @@ struct route {
  */
 void route_dispatch(struct http_request *r, const struct route *t, size_t n);
 /*
- * For RF_USER_LATE handlers: load and check the caller (auth_user) with st, when not NULL,
- * in the same round trip; 0 with *res (st's result, failed or not; caller PQclears), or -1
- * when the error has been answered (the user's, or 503). Once the user is loaded, runs st
- * alone. Every answer of such a handler comes after this (FastAPI checks the user first).
+ * For RF_USER_LATE handlers, whose every answer comes after the user's checks (FastAPI's
+ * order). route_user loads and checks the caller: 0, or -1 once the error is answered.
+ * route_user_in runs sql, which selects AUTH_USER_COLS first for the caller (r->auth_uid)
+ * and then what the handler needs, and checks the caller from its row: one round trip.
+ * 0 with *res (TUPLES_OK or COMMAND_OK; caller PQclears), or -1 once the error (the
+ * user's, or the statement's own) is answered. sql must do nothing for a caller who fails
+ * the checks: a read, or a write guarded in SQL by the user's row.
  */
-int route_user_with(struct http_request *r, const struct db_stmt *st, PGresult **res);
-/* route_user_with without a statement. */
 int route_user(struct http_request *r);
+int route_user_in(struct http_request *r, const char *sql, int n, const char *const *params, PGresult **res);
 /* 1 when the raw path[0..len) has a "." or ".." segment, the dots plain or %2e, the
  * separators '/' or an encoded slash or backslash (%2f, %5c); else 0. */
 int route_has_dot_segment(const char *path, size_t len);

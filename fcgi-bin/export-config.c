@@ -19,10 +19,12 @@ static const struct jfield update_fields[] = {
 	{ "metadata_adapter", JF_ENUM, JF_NULLABLE, metadata_adapters, 0, 0, 0, 0 },
 };
 
-#define COLS "id::text, " \
-	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-	"user_id::text, organization_id::text, metadata_adapter, image_format"
+/* A configuration's columns, each prefixed with t (an alias and dot, or ""). */
+#define COLS_OF(t) t "id::text, " \
+	"to_char(" t "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+	"to_char(" t "updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+	t "user_id::text, " t "organization_id::text, " t "metadata_adapter, " t "image_format"
+#define COLS COLS_OF("")
 /* $1 user (personal scope) or NULL, $2 organization (org scope) or NULL. */
 #define SCOPE "(($2::uuid IS NULL AND organization_id IS NULL AND user_id = $1::uuid) " \
 	"OR ($2::uuid IS NOT NULL AND organization_id = $2::uuid))"
@@ -94,7 +96,8 @@ static int resolve_scope(struct http_request *r, struct scope *s)
 	return 0;
 }
 
-static json_object *row_json(const PGresult *res)
+/* The configuration in row 0 of res, its columns from column off on. */
+static json_object *row_json(const PGresult *res, int off)
 {
 	static const char *const names[] = { "id", "created_at", "updated_at", "user_id",
 	    "organization_id", "metadata_adapter", "image_format" };
@@ -102,14 +105,17 @@ static json_object *row_json(const PGresult *res)
 	int i;
 
 	for (i = 0; o && i < 7; i++)
-		json_object_object_add(o, names[i], PQgetisnull(res, 0, i) ? NULL :
-		    json_object_new_string(PQgetvalue(res, 0, i)));
+		json_object_object_add(o, names[i], PQgetisnull(res, 0, off + i) ? NULL :
+		    json_object_new_string(PQgetvalue(res, 0, off + i)));
 	return o;
 }
 
-/* Answer the outcome e/res of a statement returning one config row (none: 404). */
-static void answer_result(struct http_request *r, enum herr e, PGresult *res)
+/* Run a statement returning one config row (or none: 404) and answer it. */
+static void answer_row(struct http_request *r, const char *sql, int n, const char *const *params)
 {
+	PGresult *res = NULL;
+	enum herr e = db_exec(&res, sql, n, params);
+
 	if (e == HE_INTERNAL && db_unique_violation(res))
 		http_error(r, HE_BAD_REQUEST, "Export configuration already exists");
 	else if (e == HE_INTERNAL && strcmp(db_sqlstate(res), "23503") == 0)
@@ -119,33 +125,29 @@ static void answer_result(struct http_request *r, enum herr e, PGresult *res)
 	else if (PQntuples(res) == 0)
 		http_error(r, HE_NOT_FOUND, "Export configuration not found");
 	else
-		http_send_json(r, 200, row_json(res));
+		http_send_json(r, 200, row_json(res, 0));
 	PQclear(res);
 }
 
-/* Run a statement returning one config row (or none: 404) and answer it. */
-static void answer_row(struct http_request *r, const char *sql, int n, const char *const *params)
-{
-	PGresult *res = NULL;
-	enum herr e = db_exec(&res, sql, n, params);
-
-	answer_result(r, e, res);
-}
-
 /* GET routes check the user themselves (RF_USER_LATE): the caller's own configuration is
- * read in the same round trip as the caller. */
+ * read in the statement that reads the caller. */
 static void get_config(struct http_request *r)
 {
 	struct scope s;
 
 	if (r->nparams == 0) {
 		const char *p[1] = { r->auth_uid };
-		const struct db_stmt st = { "SELECT " COLS " FROM export_configurations "
-		    "WHERE user_id = $1::uuid AND organization_id IS NULL", 1, p };
-		PGresult *res = NULL;
+		PGresult *res;
 
-		if (route_user_with(r, &st, &res) == 0)
-			answer_result(r, res && PQresultStatus(res) == PGRES_TUPLES_OK ? HE_OK : HE_INTERNAL, res);
+		if (route_user_in(r, "SELECT " AUTH_USER_COLS("u.") ", " COLS_OF("c.") " FROM users u "
+		    "LEFT JOIN export_configurations c ON c.user_id = u.id AND c.organization_id IS NULL "
+		    "WHERE u.id = $1::uuid", 1, p, &res) != 0)
+			return;
+		if (PQgetisnull(res, 0, AUTH_USER_NCOLS))
+			http_error(r, HE_NOT_FOUND, "Export configuration not found");
+		else
+			http_send_json(r, 200, row_json(res, AUTH_USER_NCOLS));
+		PQclear(res);
 		return;
 	}
 	if (route_user(r) == 0 && resolve_scope(r, &s) == 0) {

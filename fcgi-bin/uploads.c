@@ -87,7 +87,6 @@ static void presigned_url(struct http_request *r)
 	struct uptoken t;
 	char *token = NULL;
 	PGresult *res = NULL;
-	enum herr e;
 	size_t i, o = 0;
 
 	buf_init(&key, 1024);
@@ -152,17 +151,16 @@ static void presigned_url(struct http_request *r)
 	params[5] = size >= 0 ? size_s : NULL;
 	params[6] = exp_s;
 	params[7] = token ? t.nonce : NULL;
-	{
-		/* Runs with the caller's read, so it inserts only for an active user. */
-		const struct db_stmt st = { "INSERT INTO uploads (id, owner_id, key, folder, content_type, "
-		    "declared_size, expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
-		    "to_timestamp($7::bigint), $8 FROM users WHERE id = $2::uuid AND is_active", 8, params };
-		if (route_user_with(r, &st, &res) != 0)
-			goto out;
-		e = res && PQresultStatus(res) == PGRES_COMMAND_OK ? HE_OK : HE_INTERNAL;
-	}
-	if (e != HE_OK || strcmp(PQcmdTuples(res), "1") != 0) {
-		http_error(r, HE_INTERNAL, NULL);
+	/* The caller is read in the same statement, which records the upload only for an
+	 * active caller: any other gets the user's error and leaves no row. */
+	if (route_user_in(r, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
+	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
+	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
+	    "to_timestamp($7::bigint), $8 FROM u WHERE u.is_active RETURNING 1) "
+	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, &res) != 0)
+		goto out;
+	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0) {
+		http_error(r, HE_INTERNAL, NULL);     /* cannot happen: the caller was checked active */
 		goto out;
 	}
 	send_presign(r, url.data, key.data, file_id, ctype, expires_in, token);
