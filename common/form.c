@@ -24,10 +24,31 @@ static int on_begin(void *vctx, const struct mp_part *p)
 	c->cur = NULL;
 	for (i = 0; i < c->n; i++) {
 		struct form_field *f = &c->f[i];
-		if (strcmp(f->name, p->name) != 0 || f->present)
+		if (strcmp(f->name, p->name) != 0)
 			continue;
 		if (f->is_file != (p->filename != NULL))
 			continue;     /* a text part where a file is expected, or the reverse: ignored */
+		if (f->present) {
+			/* A repeated name: the last part wins, as Starlette's FormData.get gives it. */
+			if (f->is_file) {
+				char *fn = strdup(p->filename);
+				if (fn == NULL || ftruncate(f->fd, 0) != 0 || lseek(f->fd, 0, SEEK_SET) != 0) {
+					log_error("form: cannot reuse the temp file: %s", strerror(errno));
+					free(fn);
+					c->io_error = 1;
+					return -1;
+				}
+				free(f->filename);
+				f->filename = fn;
+				f->size = 0;
+			} else {
+				f->text_len = 0;
+				f->too_long = 0;
+				f->text[0] = '\0';
+			}
+			c->cur = f;
+			break;
+		}
 		f->present = 1;
 		if (f->is_file) {
 			if ((f->filename = strdup(p->filename)) == NULL || (f->fd = tmpfile_anon("sartiq-form")) < 0) {
@@ -80,6 +101,7 @@ static int on_data(void *vctx, const char *buf, size_t len)
 	}
 	memcpy(f->text + f->text_len, buf, len);
 	f->text_len += len;
+	f->text[f->text_len] = '\0';     /* a repeated part may be shorter than the one before */
 	return 0;
 }
 

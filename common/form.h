@@ -11,7 +11,7 @@ struct form_field {
 	size_t max_text;          /* text: bytes kept (longer values set too_long) */
 	long long max_file;       /* file: bytes allowed (more -> HE_TOO_LARGE) */
 	/* results */
-	int present;              /* the first part of that name was seen (later ones are ignored) */
+	int present;              /* a part of that name was seen (the last one counts, as in Starlette) */
 	char *text;               /* text value, NUL-terminated (owned) */
 	size_t text_len;
 	int too_long;

@@ -529,3 +529,21 @@ def test_login_nul_in_credentials_is_incorrect(api, make_user):
                  400, "Incorrect email or password")
     # the same credentials without the NUL still log in
     assert_status(form_login(api, b"username=" + email + b"&password=" + pw), 200)
+
+
+@pytest.mark.parametrize("order", ["wrong-then-right", "right-then-wrong"])
+def test_login_repeated_field_last_wins_in_both_encodings(api, make_user, order):
+    """A name sent twice: Starlette takes the last value, urlencoded or multipart."""
+    u = make_user(tag="repeat")
+    pws = ["not-" + u.password, u.password]
+    if order == "right-then-wrong":
+        pws.reverse()
+    mp = mp_login(api, [("username", u.email), ("password", pws[0]), ("password", pws[1])])
+    form = form_login(api, [("username", u.email), ("password", pws[0]), ("password", pws[1])])
+    if order == "wrong-then-right":
+        # both log in (the tokens may differ: their exp can fall in different seconds)
+        assert_status(mp, 200)
+        assert_status(form, 200)
+    else:
+        assert_error(mp, 400, "Incorrect email or password")
+        assert_same_answer(mp, form)

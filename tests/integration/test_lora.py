@@ -99,3 +99,16 @@ def test_regular_user_403(api, make_user):
 def test_anonymous_401(api):
     r = post(api, None, files={"file": ("m.pt", b"1")})
     assert r.status_code == 401 and r.headers.get("WWW-Authenticate") == "Bearer"
+
+
+def test_repeated_parts_last_wins(api, su):
+    """Starlette's FormData.get gives the last part of a repeated name: the second file (a
+    shorter one, with another name) and the second trigger are what counts."""
+    first, second = os.urandom(5000), os.urandom(300)
+    files = [("file", ("first.safetensors", first)), ("file", ("second.pt", second)),
+             ("entity_type", (None, "one")), ("entity_type", (None, "two"))]
+    b = assert_status(post(api, su, files=files), 200)
+    assert b["filename"] == "second.pt" and b["file_size"] == len(second), b
+    assert b["file_path"].startswith("loras/two/"), b
+    with open(os.path.join(os.environ["FILES_STORAGE_ROOT"], b["file_path"]), "rb") as f:
+        assert f.read() == second
