@@ -66,6 +66,19 @@ void responder_handle(struct http_io *io, const struct route *t, size_t n)
 	http_request_free(&r);
 }
 
+/* Read what is left of the request's stdin, up to a few reads: 1 when its end was seen
+ * (a bodiless request's end record usually came with the params), else 0. */
+static int stdin_drained(FCGX_Request *rq)
+{
+	char buf[8192];
+	int i;
+
+	for (i = 0; i < 8 && !FCGX_HasSeenEOF(rq->in); i++)
+		if (FCGX_GetStr(buf, sizeof(buf), rq->in) <= 0)
+			break;
+	return FCGX_HasSeenEOF(rq->in) && FCGX_GetError(rq->in) == 0;
+}
+
 static int is_unix_socket(int fd)
 {
 	struct sockaddr_storage ss;
@@ -110,10 +123,12 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		io.ctx = &rq;
 		io.envp = rq.envp;
 		responder_handle(&io, t, n);
-		/* libfcgi closes with shutdown(), then waits for the web server to close its end
-		 * (a wake-up and three system calls per request); that linger only protects TCP
-		 * from a reset. On a Unix socket what was written stays readable after close. */
-		if (unix_listen)
+		/* libfcgi closes with shutdown(), then reads until the web server closes its end
+		 * (a wake-up and three system calls per request), so that nothing the server
+		 * still sends meets a closed socket: that would reset the connection (a Unix
+		 * socket too), and Apache then answers 503. Once the request's stdin has been
+		 * read to its end the server sends nothing more, and a plain close is safe. */
+		if (unix_listen && stdin_drained(&rq))
 			FCGX_Detach(&rq);
 		FCGX_Finish_r(&rq);
 	}
