@@ -63,11 +63,6 @@ static enum herr user_load(const char *sql, const char *arg, struct user **out)
 	return e;
 }
 
-enum herr user_load_by_id(const char *id, struct user **out)
-{
-	return user_load(USER_BY_ID_SQL, id, out);
-}
-
 enum herr user_load_by_email(const char *email, struct user **out)
 {
 	return user_load("SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)", email, out);
@@ -162,12 +157,4 @@ enum herr auth_user(struct http_request *r, int superuser, const char **detail)
 		e = auth_user_row(r, superuser, detail, res);
 	PQclear(res);
 	return e;
-}
-
-enum herr auth_require(struct http_request *r, int superuser, const char **detail)
-{
-	enum herr e = auth_token(r);
-
-	*detail = NULL;
-	return e != HE_OK ? e : auth_user(r, superuser, detail);
 }

@@ -17,9 +17,8 @@ struct user {
 
 /* Release u (NULL is fine). */
 void user_free(struct user *u);
-/* Load a user by id (normalised UUID). HE_OK with *out (caller frees), HE_NOT_FOUND, HE_DB_UNAVAILABLE. */
-enum herr user_load_by_id(const char *id, struct user **out);
-/* Load a user by email, compared case-insensitively. Same results as user_load_by_id. */
+/* Load a user by email, compared case-insensitively. HE_OK with *out (caller frees),
+ * HE_NOT_FOUND, HE_DB_UNAVAILABLE. */
 enum herr user_load_by_email(const char *email, struct user **out);
 /* The UserPublic JSON of u (new object, caller puts). */
 json_object *user_to_json(const struct user *u);
@@ -46,7 +45,5 @@ enum herr auth_user(struct http_request *r, int superuser, const char **detail);
 #define AUTH_USER_NCOLS 6
 /* auth_user's checks on row 0 of res (AUTH_USER_COLS first; no row, or a NULL id: not found). */
 enum herr auth_user_row(struct http_request *r, int superuser, const char **detail, PGresult *res);
-/* auth_token then auth_user: the whole check, one round trip. */
-enum herr auth_require(struct http_request *r, int superuser, const char **detail);
 
 #endif

@@ -189,21 +189,11 @@ static int same_type(const char *got, const char *want)
  */
 static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	char why[128];
 
-	if (strncmp(key, "temp/", 5) != 0)
+	if (strncmp(key, "temp/", 5) != 0 || strnlen(key + 5, 33) != 33 || key[37] != '_')
 		return -1;
-	key += 5;
-	for (i = 0; i < 32; i++) {
-		if (key[i] == '\0' || strchr(hex, key[i]) == NULL)
-			return -1;
-		if (i == 8 || i == 12 || i == 16 || i == 20)
-			id[o++] = '-';
-		id[o++] = key[i];
-	}
-	id[o] = '\0';
-	return key[32] == '_' ? 0 : -1;
+	return uuid_parse(key + 5, 32, id, why, sizeof(why));
 }
 
 static void set_state(const char *id, const char *nonce, const char *from, const char *to)
