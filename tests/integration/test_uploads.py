@@ -49,6 +49,17 @@ def test_presign_shape(api, user, stack):
     assert user.id not in body["token"]
 
 
+@pytest.mark.parametrize("name,ctype,safe", [
+    ("x.php", "image/png", "x_php.png"), (".htaccess", "image/png", "htaccess.png"),
+    ("photo.JPG", "image/jpeg", "photo.jpg"), ("x.shtml", "image/gif", "x_shtml.gif"),
+    ("x.php.png", "image/png", "x.php.png"), ("../../run.cgi", "application/pdf", "run_cgi.pdf"),
+])
+def test_key_extension_follows_type(api, user, name, ctype, safe):
+    """§4.1 step 5: no key carries an extension a web server would run."""
+    key = assert_status(presign(api, user, filename=name, content_type=ctype), 200)["key"]
+    assert re.fullmatch(r"temp/[0-9a-f]{32}_\d{10}_" + re.escape(safe), key), key
+
+
 @pytest.mark.parametrize("size,expected", [(None, 900), (0, 900), (16384 * 100, 1000), (52428800, 3600)])
 def test_expiry_grows_with_size(api, user, size, expected):
     body = {"filename": "a.zip", "content_type": "application/zip"}
