@@ -1280,7 +1280,11 @@ deploy_start() {
         { cat "$dir/logs/apache-check.log" >&2; die "Apache rejects $dir/conf/httpd.conf"; }
     [[ $name == proxy-fcgi ]] && deploy_spawn_fcgi "$dir"
     note "starting the $name deployment on $url ($dir)"
-    env -i "${DEPLOY_ENV[@]}" "$APACHE_BIN" -f "$dir/conf/httpd.conf" -DFOREGROUND \
+    # mpm_prefork signals its children with killpg(getpgrp()) when it stops: in a session
+    # of its own (setsid execs without forking here), so that is not this script's group.
+    local -a sess=()
+    [[ $name == php-host ]] && sess=(setsid)
+    env -i "${DEPLOY_ENV[@]}" ${sess[@]+"${sess[@]}"} "$APACHE_BIN" -f "$dir/conf/httpd.conf" -DFOREGROUND \
         </dev/null >>"$dir/logs/apache-stderr.log" 2>&1 &
     pid=$!
     DEPLOY_PID[$name]=$pid
