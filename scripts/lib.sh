@@ -505,6 +505,11 @@ lighttpd_config() {
         [FILES_CONFIG]=$STACK_CONFIG
         [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
     )
+    # ---- BEGIN openapi: /docs and /demo/ (web/, swagger-ui-dist from npm) ----
+    web_assets
+    v[WEB_DIR]=$FILES_ROOT/web
+    v[SWAGGER_UI_DIR]=$FILES_ROOT/web/node_modules/swagger-ui-dist
+    # ---- END openapi ----
     LT_CONF=$STACK_VAR/lighttpd/sartiq-files.conf
     responders_list >"$blocks.list" || die "httpd-conf/responders is not valid"
     while read -r name regex; do
@@ -531,8 +536,8 @@ lighttpd_config() {
     if [[ -n $default ]]; then
         v[NAME]=$default
         v[OP]='!~'
-        v[REGEX]='^/storage/'
-        v[WHAT]="every URL that no other responder and no /storage/ location claims, its own included"
+        v[REGEX]='^/(storage/|docs(/|$)|demo(/|$))'   # openapi: /docs and /demo/ are static
+        v[WHAT]="every URL that no other responder and no /storage/, /docs or /demo/ location claims, its own included"
         fill_template "$FILES_ROOT/httpd-conf/lighttpd/responder.conf.in" "$blocks.one" v
         cat -- "$blocks.one" >>"$blocks"
         n=$((n + 1))
@@ -1354,3 +1359,28 @@ s3rver_stop() {
     S3RVER_PID=""
 }
 # ==== END S3 test server ====
+
+# =======================================================================================
+# ==== BEGIN openapi (issue 12): web assets and the tools of tests/web ====
+# Packages (npm, pinned by lockfiles): web/ holds swagger-ui-dist (served at /docs, copied by
+# make install); tests/web the lint, client-generation and browser-test tools.
+
+# web_npm_ci DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER exists (node and npm
+# from Debian when missing). Fails (returns 1) with a note when npm cannot install.
+web_npm_ci() {
+    local dir=$1 marker=$2
+    [[ -e $dir/node_modules/$marker ]] && return 0
+    command -v node >/dev/null 2>&1 || ensure_packages nodejs
+    command -v npm >/dev/null 2>&1 || ensure_packages npm
+    note "npm ci in ${dir#"$FILES_ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null >&2) ||
+        { note "error: npm ci in $dir failed"; return 1; }
+}
+
+# web_assets: swagger-ui-dist for /docs (a warning, not a failure, when npm cannot get it:
+# the API works without its playground).
+web_assets() {
+    web_npm_ci "$FILES_ROOT/web" swagger-ui-dist/swagger-ui-bundle.js ||
+        note "warning: web/node_modules/swagger-ui-dist is missing: /docs will not load"
+}
+# ==== END openapi ====
