@@ -1383,4 +1383,38 @@ web_assets() {
     web_npm_ci "$FILES_ROOT/web" swagger-ui-dist/swagger-ui-bundle.js ||
         note "warning: web/node_modules/swagger-ui-dist is missing: /docs will not load"
 }
+
+# web_s3_stack_start DIR: next to the running stack, a second lighttpd on a free port in s3
+# mode on a fresh s3rver (its bucket with a CORS rule for that lighttpd's origin, as
+# docs/storage.md tells operators), same database and secret. The stack's globals are saved;
+# web_s3_stack_stop stops both and restores them.
+web_s3_stack_start() {
+    local dir=$1 origin kv
+    mkdir -p -- "$dir"
+    WEB_SAVED=$(declare -p FILES_SETTINGS STACK_VAR STACK_PORT STACK_CONFIG STACK_ENV_FILE \
+        LT_RUN LT_LOG LT_PID LT_CONF | sed -e 's/^declare /declare -g /')
+    LT_PID=""
+    STACK_VAR=$dir
+    STACK_PORT=$(free_port)
+    origin=http://$STACK_BIND:$STACK_PORT
+    printf '%s\n' '<CORSConfiguration>' '  <CORSRule>' "    <AllowedOrigin>$origin</AllowedOrigin>" \
+        '    <AllowedMethod>PUT</AllowedMethod>' '    <AllowedMethod>GET</AllowedMethod>' \
+        '    <AllowedMethod>HEAD</AllowedMethod>' '    <AllowedHeader>content-type</AllowedHeader>' \
+        '    <AllowedHeader>content-length</AllowedHeader>' '    <ExposeHeader>ETag</ExposeHeader>' \
+        '    <MaxAgeSeconds>3600</MaxAgeSeconds>' '  </CORSRule>' '</CORSConfiguration>' >"$dir/cors.xml"
+    S3RVER_CORS_FILE=$dir/cors.xml s3rver_start "$dir/s3rver"
+    unset 'FILES_SETTINGS[STORAGE_LOCAL_ROOT]' 'FILES_SETTINGS[PUBLIC_BASE_URL]'
+    while IFS= read -r kv; do FILES_SETTINGS[${kv%%=*}]=${kv#*=}; done < <(s3rver_settings)
+    FILES_SETTINGS[R2_PUBLIC_URL]=http://127.0.0.1:$S3RVER_PORT/$S3RVER_BUCKET
+    FILES_SETTINGS[CDN_URL]=${FILES_SETTINGS[R2_PUBLIC_URL]}
+    stack_start
+}
+
+web_s3_stack_stop() {
+    [[ -n ${WEB_SAVED:-} ]] || return 0
+    lighttpd_stop
+    s3rver_stop
+    eval "$WEB_SAVED"
+    WEB_SAVED=""
+}
 # ==== END openapi ====
