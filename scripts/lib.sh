@@ -879,6 +879,7 @@ deploy_copy_files() {
         install -m 0755 -- "$FILES_ROOT/fcgi-bin/$name.fcgi" "$dir/bin/$name.fcgi"
     done < <(deploy_responders)
     install -m 0644 -- "$FILES_ROOT"/httpd-conf/lighttpd/errors/json-*.html "$dir/errors/"
+    deploy_copy_web "$dir/web"      # openapi: /docs and /demo/
     mkdir -p -- "$dir/storage/temp" "$dir/storage/media"
     chown -R "$DEPLOY_USER:" "$dir/storage"
     chmod 750 "$dir/storage"
@@ -1003,6 +1004,8 @@ deploy_site_conf() {
         [RUN_DIR]=$dir/run
         [FILES_CONFIG]=$dir/files.conf
         [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
+        [WEB_DIR]=$dir/web                          # openapi: deploy_copy_web
+        [SWAGGER_UI_DIR]=$dir/web/docs/swagger-ui
     )
     case $name in
         fcgid) tdir=apache-fcgid kind=rewrite ;;
@@ -1031,6 +1034,7 @@ deploy_htaccess_site() {
         install -m 0755 -- "$dir/bin/$name.fcgi" "$dir/htdocs/cgi-bin/$name.fcgi"
     done < <(deploy_responders)
     install -m 0644 -- "$dir"/errors/json-*.html "$dir/htdocs/sartiq-errors/"
+    cp -R -- "$dir/web/docs" "$dir/web/demo" "$dir/htdocs/"     # openapi: /docs and /demo/
     # The example is written out by hand: say so when it misses a built responder.
     while read -r name regex; do
         [[ $name == default ]] && continue
@@ -1416,5 +1420,20 @@ web_s3_stack_stop() {
     s3rver_stop
     eval "$WEB_SAVED"
     WEB_SAVED=""
+}
+
+# deploy_copy_web DIR: the layout make install gives share/sartiq-files/web: docs/ (with
+# swagger-ui-dist's files in docs/swagger-ui/) and demo/.
+deploy_copy_web() {
+    local dir=$1 f src=$FILES_ROOT/web/node_modules/swagger-ui-dist
+    web_assets
+    mkdir -p -- "$dir/docs/swagger-ui" "$dir/demo"
+    install -m 0644 -- "$FILES_ROOT"/web/docs/* "$dir/docs/"
+    install -m 0644 -- "$FILES_ROOT"/web/demo/* "$dir/demo/"
+    for f in swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css \
+        oauth2-redirect.html favicon-16x16.png favicon-32x32.png; do
+        [[ -f $src/$f ]] && install -m 0644 -- "$src/$f" "$dir/docs/swagger-ui/$f"
+    done
+    return 0
 }
 # ==== END openapi ====
