@@ -519,6 +519,11 @@ def pytest_collection_modifyitems(session, config, items):
 # followed) from the stack is checked against docs/openapi.json (openapi_contract.py); a test
 # that received a response the document does not describe fails with the list.
 
+import sys  # noqa: E402
+
+# tests/deploy loads this file by path (as integration_conftest): find the module beside it.
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import openapi_contract  # noqa: E402
 
 _CONTRACT = {"checker": None, "violations": []}
