@@ -319,9 +319,9 @@ def test_smoke_openapi_document(dep):
     ("/demo/", "text/html", b"demo.js"),
     ("/demo/demo.js", "text/javascript", b"XMLHttpRequest"),
 ])
-def test_smoke_apache_docs_and_demo(server_dep, path, ctype, needle):
-    r = server_dep.get(path)
+def test_smoke_docs_and_demo(http_dep, path, ctype, needle):
+    r = http_dep.get(path)
     assert r.status_code == 200 and needle in r.content, describe(r, f"{path} served statically")
     assert r.headers.get("Content-Type", "").startswith(ctype), describe(r, f"{path} is {ctype}")
-    r = server_dep.get(path.rstrip("/").rsplit("/", 1)[0] + "/no-such-file.js")
+    r = http_dep.get(path.rstrip("/").rsplit("/", 1)[0] + "/no-such-file.js")
     assert_error(r, 404, "Not Found")
