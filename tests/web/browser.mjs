@@ -4,7 +4,8 @@
 //     product (pending while POST /api/v1/products answers 404), then fetch the media URL
 //     (the uploaded file's URL while products are pending) and the /files link: same bytes.
 //   node browser.mjs docs BASE_URL EMAIL PASSWORD ARTIFACT_DIR TAG,TAG,...
-//     /docs: every tag of the document rendered; "Authorize" with the password form works.
+//     /docs: every tag of the document rendered; "Authorize" with the password form works,
+//     and "Try it out" on GET /api/v1/users/me then answers 200 with the caller.
 // Screenshots go to ARTIFACT_DIR. Prints one JSON line; exits non-zero on any failure.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -135,7 +136,20 @@ async function docs(browser) {
   await page.screenshot({ path: path.join(artifacts, 'docs-authorized.png') });
   const errors = await page.$$eval('.auth-container .errors', (els) => els.map((e) => e.textContent));
   if (errors.length) throw new Error(`Authorize failed: ${errors.join('; ')}`);
-  return { ok: true, tags: shown };
+  // With the token Swagger UI got, "Try it out" on GET /api/v1/users/me answers the caller.
+  await page.click('.auth-btn-wrapper .btn-done');
+  const op = '#operations-users-users-read_user_me';
+  await page.click(`${op} .opblock-summary`);
+  await page.waitForSelector(`${op} .try-out__btn`, { timeout: 10000 });
+  await page.click(`${op} .try-out__btn`);
+  await page.waitForSelector(`${op} .execute`, { timeout: 10000 });
+  await page.click(`${op} .execute`);
+  await page.waitForSelector(`${op} .live-responses-table .response-col_status`, { timeout: 20000 });
+  const status = await page.$eval(`${op} .live-responses-table .response .response-col_status`, (e) => e.textContent.trim());
+  const bodyText = await page.$eval(`${op} .live-responses-table .response-col_description pre`, (e) => e.textContent);
+  await (await page.$(op)).screenshot({ path: path.join(artifacts, 'docs-try-users-me.png') });
+  if (!status.startsWith('200') || !bodyText.includes(email)) throw new Error(`Try it out GET /api/v1/users/me: ${status} ${bodyText.slice(0, 200)}`);
+  return { ok: true, tags: shown, users_me: status };
 }
 
 const browser = await launch();
