@@ -22,6 +22,22 @@ MODE = os.environ.get("FILES_WEB_MODE", "local")
 BIN = os.path.join(HERE, "node_modules", ".bin")
 
 
+def products_pending() -> str:
+    """"1" while POST /api/v1/products is in the PENDING list of tests/integration/test_openapi.py
+    (no responder routes it yet): only then may the product step answer 404."""
+    import importlib.util
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "openapi_pending", os.path.join(ROOT, "tests", "integration", "test_openapi.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.pop(0)
+    return "1" if ("POST", "/api/v1/products") in mod.PENDING else "0"
+
+
 def env_or_fail(name: str) -> str:
     v = os.environ.get(name)
     if not v:
@@ -83,7 +99,8 @@ def client_js():
 def test_generated_client_happy_path(client_js, user):
     email, password = user
     out = run(["node", client_js], env={"FILES_BASE_URL": env_or_fail("FILES_BASE_URL"),
-                                        "FILES_EMAIL": email, "FILES_PASSWORD": password})
+                                        "FILES_EMAIL": email, "FILES_PASSWORD": password,
+                                        "FILES_PRODUCTS_PENDING": products_pending()})
     res = last_json(out)
     assert res["ok"] and res["key"].startswith("temp/"), out
     print(out)
@@ -92,7 +109,7 @@ def test_generated_client_happy_path(client_js, user):
 def test_demo_upload_in_chromium(user, artifacts):
     email, password = user
     out = run(["node", "browser.mjs", "demo", env_or_fail("FILES_BASE_URL"), email, password, artifacts, MODE],
-              timeout=240)
+              timeout=240, env={"FILES_PRODUCTS_PENDING": products_pending()})
     res = last_json(out)
     assert res["ok"] and res["bytes"] >= 5 * 1024 * 1024, out
     assert os.path.isfile(os.path.join(artifacts, f"demo-{MODE}.png"))
