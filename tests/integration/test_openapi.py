@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -148,3 +149,12 @@ def test_docs_without_slash_redirects(api):
             describe(r, f"{p} redirects to {p}/")
     r = api.get("/docs/no-such-file.js")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}, describe(r, "JSON 404")
+
+
+def test_document_is_what_its_generator_writes():
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "openapi-gen.py")],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    with open(oc.DOC_PATH, "rb") as fh:
+        assert p.stdout == fh.read(), \
+            "docs/openapi.json differs from docs/openapi-gen.py's output: run python3 docs/openapi-gen.py > docs/openapi.json"
