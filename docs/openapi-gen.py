@@ -144,7 +144,7 @@ S["ProductPublic"] = obj("ProductPublic", {
     "id": UUID, "sku": {"type": "string"}, "name": {"type": "string"},
     "description": opt({"type": "string"}), "attributes": opt({"type": "object", "additionalProperties": True}),
     "owner_id": UUID, "organization_id": opt(UUID), "shooting_id": opt(UUID),
-    "cover_image_url": opt({"type": "string"}), "image_urls": {"type": "array", "items": {"type": "string"}},
+    "cover_image_url": opt({"type": "string"}), "image_urls": opt({"type": "array", "items": {"type": "string"}}),
     "caption": opt({"type": "string"}), "caption_status": opt({"type": "string", "enum": ["pending", "done", "failed"]}),
     "images": {"type": "array", "items": R("ProductImage")}, "created_at": DT, "updated_at": DT},
     ["id", "sku", "name", "owner_id", "images", "created_at", "updated_at"])
