@@ -94,6 +94,9 @@
         sku: $('sku').value, name: $('name').value, cover_image_url: p.file_url });
       $('product').textContent = product.id + ' (' + product.sku + ')';
       setLink('media-url', product.cover_image_url);
+      // The temp object is gone once ingested: /files now serves the canonical media key.
+      var m = new URL(product.cover_image_url, location.href).pathname.match(/\/(media\/.+)$/);
+      if (m) setLink('files-link', '/files/' + m[1]);
       log('product ' + product.id);
     } catch (e) { showError(e.message); }
   });
