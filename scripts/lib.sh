@@ -492,7 +492,9 @@ max_request_kb() {
 # (JSON and form bodies: the responders take at most 64 KiB of JSON, a login form is tiny).
 # The web servers refuse a larger declared body with their JSON 413 before reading it.
 BODY_LIMIT_SMALL=1048576
-BODY_LIMIT_LORA=$((100 * 1048576 + 1048576))     # API.md §4.2 100 MB + the form's other parts
+# API.md §4.2: 100 MB + the form's other parts, with room so that a file just over 100 MB
+# still reaches the responder, whose 413 is the exact one (with X-Request-ID)
+BODY_LIMIT_LORA=$((100 * 1048576 + 2 * 1048576))
 body_limits() {
     local max=${FILES_SETTINGS[MAX_UPLOAD_SIZE]:-52428800} bulk=${FILES_SETTINGS[BULK_MAX_UPLOAD_BYTES]:-1073741824}
     [[ $max =~ ^[0-9]{1,15}$ ]] || max=52428800
