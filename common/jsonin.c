@@ -92,6 +92,46 @@ static int string_has_nul(json_object *val)
 	    strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val);
 }
 
+/* A list of strings: list_type, too_long (pydantic's ctx), string_type at [body, name, i]. */
+static void check_strlist(const struct jfield *f, json_object *val, struct jvalue *out, struct verrs *v)
+{
+	size_t i, n, before = verrs_count(v);
+	char msg[128];
+
+	if (!json_object_is_type(val, json_type_array)) {
+		add_err(v, "list_type", f->name, "Input should be a valid list", val, NULL);
+		return;
+	}
+	n = json_object_array_length(val);
+	if (f->max_len && n > f->max_len) {
+		json_object *c = json_object_new_object();
+		if (c) {
+			json_object_object_add(c, "field_type", json_object_new_string("List"));
+			json_object_object_add(c, "max_length", json_object_new_int64((int64_t)f->max_len));
+			json_object_object_add(c, "actual_length", json_object_new_int64((int64_t)n));
+		}
+		snprintf(msg, sizeof(msg), "List should have at most %zu item%s after validation, not %zu",
+		    f->max_len, f->max_len == 1 ? "" : "s", n);
+		add_err(v, "too_long", f->name, msg, val, c);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(val, i), *loc;
+		if (json_object_is_type(item, json_type_string))
+			continue;
+		if ((loc = json_object_new_array()) != NULL) {
+			json_object_array_add(loc, json_object_new_string("body"));
+			json_object_array_add(loc, json_object_new_string(f->name));
+			json_object_array_add(loc, json_object_new_int64((int64_t)i));
+		}
+		verrs_add_loc(v, "string_type", loc, "Input should be a valid string", json_object_get(item), NULL);
+	}
+	if (verrs_count(v) == before) {
+		out->present = 1;
+		out->o = val;
+	}
+}
+
 static void check_field(const struct jfield *f, json_object *val, struct jvalue *out, struct verrs *v)
 {
 	enum json_type t = json_object_get_type(val);
@@ -199,6 +239,17 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 		out->b = b;
 		return;
 	}
+	case JF_OBJECT:
+		if (t != json_type_object) {
+			add_err(v, "dict_type", f->name, "Input should be a valid dictionary", val, NULL);
+			return;
+		}
+		out->present = 1;
+		out->o = val;
+		return;
+	case JF_STRLIST:
+		check_strlist(f, val, out, v);
+		return;
 	case JF_UUID: {
 		const char *loc = f->name;
 		if (t != json_type_string) {

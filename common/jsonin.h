@@ -6,7 +6,8 @@
 #include "uuid.h"
 #include "valid.h"
 
-enum jf_type { JF_STRING, JF_ENUM, JF_INT, JF_BOOL, JF_UUID };
+/* JF_OBJECT: any JSON object; JF_STRLIST: a list of strings, at most max_len items (0 = any). */
+enum jf_type { JF_STRING, JF_ENUM, JF_INT, JF_BOOL, JF_UUID, JF_OBJECT, JF_STRLIST };
 
 #define JF_REQUIRED 1u   /* absent -> missing */
 #define JF_NULLABLE 2u   /* null accepted (value stays absent) */
@@ -27,6 +28,7 @@ struct jvalue {
 	long long i;                   /* JF_INT */
 	int b;                         /* JF_BOOL */
 	char uuid[UUID_STR_LEN + 1];   /* JF_UUID, normalised */
+	json_object *o;                /* JF_OBJECT (object), JF_STRLIST (array): into the tree */
 };
 
 /* The parsed body; jsonin_free releases it (and invalidates every jvalue.s). */
