@@ -278,6 +278,7 @@ static enum media_err insert_product(struct http_request *r, struct create *cr, 
 		    cov ? 0 : (int)(i - (size_t)cr->has_cover))) != ME_OK)
 			goto out;
 	}
+	media_fault("before-commit");
 	me = (*dbe = db_commit()) == HE_OK ? ME_OK : ME_INTERNAL;
 out:
 	if (me != ME_OK)
@@ -336,6 +337,7 @@ static void create_product(struct http_request *r)
 		PGresult *res = NULL;
 		enum herr e;
 
+		media_fault("after-commit");
 		for (i = 0; i < cr.n; i++)
 			media_finish(&cr.items[i]);
 		if ((e = db_exec(&res, "SELECT " PCOLS " FROM products p WHERE p.id = $3::uuid AND " VISIBLE, 3, p)) != HE_OK)
