@@ -166,6 +166,8 @@ enum media_type media_sniff(const unsigned char *p, size_t n)
 {
 	if (p == NULL)
 		return MT_NONE;
+	if (n > MEDIA_SNIFF_LEN)
+		n = MEDIA_SNIFF_LEN;     /* only the head decides: both ingest paths sniff just that */
 	if (has(p, n, 0, "\xff\xd8\xff", 3))
 		return MT_JPEG;
 	if (has(p, n, 0, "\x89PNG\r\n\x1a\n", 8))
