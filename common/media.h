@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "config.h"
-#include "http.h"
+#include "err.h"
 #include "storage.h"
 #include "uuid.h"
 

@@ -4,10 +4,8 @@
 #include "db.h"
 #include "log.h"
 #include "media.h"
-#include "query.h"
 #include "responder.h"
 #include "storage.h"
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +16,24 @@
 
 enum { F_SKU, F_NAME, F_DESCRIPTION, F_ATTRIBUTES, F_COVER, F_IMAGES, F_SHOOTING, F_ORG };
 static const struct jfield product_fields[] = {
-	{ "sku", JF_STRING, JF_REQUIRED, NULL, 1, 255, 0, 0 },
-	{ "name", JF_STRING, JF_REQUIRED, NULL, 1, 255, 0, 0 },
-	{ "description", JF_STRING, JF_NULLABLE, NULL, 0, 0, 0, 0 },
-	{ "attributes", JF_OBJECT, JF_NULLABLE, NULL, 0, 0, 0, 0 },
-	{ "cover_image_url", JF_STRING, JF_NULLABLE, NULL, 0, 0, 0, 0 },
-	{ "image_urls", JF_STRLIST, JF_NULLABLE, NULL, 0, MAX_IMAGES, 0, 0 },
-	{ "shooting_id", JF_UUID, JF_NULLABLE, NULL, 0, 0, 0, 0 },
-	{ "organization_id", JF_UUID, JF_NULLABLE, NULL, 0, 0, 0, 0 },
+	[F_SKU] = { .name = "sku", .type = JF_STRING, .flags = JF_REQUIRED, .min_len = 1, .max_len = 255 },
+	[F_NAME] = { .name = "name", .type = JF_STRING, .flags = JF_REQUIRED, .min_len = 1, .max_len = 255 },
+	[F_DESCRIPTION] = { .name = "description", .type = JF_STRING, .flags = JF_NULLABLE },
+	[F_ATTRIBUTES] = { .name = "attributes", .type = JF_OBJECT, .flags = JF_NULLABLE },
+	[F_COVER] = { .name = "cover_image_url", .type = JF_STRING, .flags = JF_NULLABLE },
+	[F_IMAGES] = { .name = "image_urls", .type = JF_STRLIST, .flags = JF_NULLABLE, .max_items = MAX_IMAGES },
+	[F_SHOOTING] = { .name = "shooting_id", .type = JF_UUID, .flags = JF_NULLABLE },
+	[F_ORG] = { .name = "organization_id", .type = JF_UUID, .flags = JF_NULLABLE },
 };
 enum { S_NAME };
 static const struct jfield shooting_fields[] = {
-	{ "name", JF_STRING, JF_REQUIRED, NULL, 1, 255, 0, 0 },
+	[S_NAME] = { .name = "name", .type = JF_STRING, .flags = JF_REQUIRED, .min_len = 1, .max_len = 255 },
+};
+enum { Q_SKIP, Q_LIMIT, Q_SKU };
+static const struct jfield list_fields[] = {
+	[Q_SKIP] = { .name = "skip", .src = JS_QUERY, .type = JF_INT, .min = 0, .max = 1LL << 53 },
+	[Q_LIMIT] = { .name = "limit", .src = JS_QUERY, .type = JF_INT, .min = 1, .max = 1000 },
+	[Q_SKU] = { .name = "sku", .src = JS_QUERY, .type = JF_STRING },
 };
 
 /* The product columns, in product_json's order. */
@@ -68,12 +72,14 @@ static enum herr load_images(const char *const *ids, int n, json_object **map)
 
 	*map = json_object_new_object();
 	buf_init(&arr, (size_t)n * (UUID_STR_LEN + 1) + 3);
-	buf_puts(&arr, "{");
-	for (i = 0; i < n; i++)
-		buf_printf(&arr, "%s%s", i ? "," : "", ids[i]);   /* normalised UUIDs from our rows */
-	buf_puts(&arr, "}");
+	e = buf_puts(&arr, "{") == 0 ? HE_OK : HE_INTERNAL;
+	for (i = 0; i < n && e == HE_OK; i++)   /* normalised UUIDs from our own rows */
+		if (buf_printf(&arr, "%s%s", i ? "," : "", ids[i]) != 0)
+			e = HE_INTERNAL;
+	if (e == HE_OK && buf_puts(&arr, "}") != 0)
+		e = HE_INTERNAL;
 	p[0] = buf_cstr(&arr);
-	if ((e = db_exec(&res, sql, 1, p)) == HE_OK) {
+	if (e == HE_OK && (e = db_exec(&res, sql, 1, p)) == HE_OK) {
 		for (i = 0; i < PQntuples(res); i++) {
 			json_object *list, *img = json_object_new_object();
 			struct media_item it;
@@ -355,38 +361,6 @@ static void create_product(struct http_request *r)
 
 /* ------------------------------------------------------------------ reading, deleting */
 
-/* skip (>= 0, default 0) and limit (1..1000, default 100) as pydantic reads them. */
-static int query_int(struct http_request *r, const struct query *q, const char *name, long long def,
-    long long min, long long max, long long *out)
-{
-	const char *loc[] = { "query", name, NULL };
-	size_t len;
-	const char *s = query_get(q, name, &len);
-	char *end, msg[96];
-	long long v;
-
-	*out = def;
-	if (s == NULL)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (len == 0 || errno || end != s + len || *s == ' ' || *s == '+') {
-		verrs_add(&r->verrs, "int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer",
-		    json_object_new_string_len(s, (int)len), NULL);
-		return -1;
-	}
-	if (v < min || v > max) {
-		json_object *ctx = json_object_new_object();
-		snprintf(msg, sizeof(msg), "Input should be %s than or equal to %lld", v < min ? "greater" : "less", v < min ? min : max);
-		json_object_object_add(ctx, v < min ? "ge" : "le", json_object_new_int64(v < min ? min : max));
-		verrs_add(&r->verrs, v < min ? "greater_than_equal" : "less_than_equal", loc, msg,
-		    json_object_new_string_len(s, (int)len), ctx);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static void list_products(struct http_request *r)
 {
 	static const char sql[] = "SELECT " PCOLS ", count(*) OVER () FROM products p WHERE " VISIBLE
@@ -394,48 +368,28 @@ static void list_products(struct http_request *r)
 	    "OFFSET $4::bigint LIMIT $5::bigint";
 	static const char cnt[] = "SELECT count(*) FROM products p WHERE " VISIBLE
 	    " AND ($3::text IS NULL OR p.sku = $3)";
-	struct query q = { 0 };
-	long long skip, limit, count = 0;
-	char sk[24], li[24];
-	const char *p[5];
-	PGresult *res = NULL;
+	const struct jvalue *jv = r->jv;
+	long long count = 0;
+	char sk[24], li[24], *sku = jv[Q_SKU].present ? strndup(jv[Q_SKU].s, jv[Q_SKU].slen) : NULL;
+	const char *p[5] = { r->user->id, r->user->is_superuser ? "true" : "false", sku, sk, li };
+	PGresult *res = NULL, *c = NULL;
 	enum herr e;
-	int bad;
 
-	if (query_parse(&q, r->query, strlen(r->query)) != 0) {
-		http_error(r, HE_BAD_REQUEST, "Too many query parameters");
-		return;
-	}
-	bad = query_int(r, &q, "skip", 0, 0, (1LL << 53), &skip) != 0;
-	bad |= query_int(r, &q, "limit", 100, 1, 1000, &limit) != 0;
-	if (bad) {
-		http_error(r, HE_VALIDATION, NULL);
-		goto out;
-	}
-	snprintf(sk, sizeof(sk), "%lld", skip);
-	snprintf(li, sizeof(li), "%lld", limit);
-	p[0] = r->user->id; p[1] = r->user->is_superuser ? "true" : "false";
-	p[2] = query_get(&q, "sku", NULL); p[3] = sk; p[4] = li;
-	if ((e = db_exec(&res, sql, 5, p)) != HE_OK) {
-		http_error(r, e, NULL);
-		goto out;
-	}
-	if (PQntuples(res) > 0) {
+	snprintf(sk, sizeof(sk), "%lld", jv[Q_SKIP].present ? jv[Q_SKIP].i : 0);
+	snprintf(li, sizeof(li), "%lld", jv[Q_LIMIT].present ? jv[Q_LIMIT].i : 100);
+	if (jv[Q_SKU].present && sku == NULL)
+		e = HE_INTERNAL;
+	else if ((e = db_exec(&res, sql, 5, p)) == HE_OK && PQntuples(res) > 0)
 		count = strtoll(PQgetvalue(res, 0, NPCOLS), NULL, 10);
-	} else if (skip > 0) {     /* past the end: the window function saw no row */
-		PGresult *c = NULL;
-		if ((e = db_exec(&c, cnt, 3, p)) != HE_OK) {
-			PQclear(c);
-			http_error(r, e, NULL);
-			goto out;
-		}
+	else if (e == HE_OK && (e = db_exec(&c, cnt, 3, p)) == HE_OK)   /* past the end: count alone */
 		count = strtoll(PQgetvalue(c, 0, 0), NULL, 10);
-		PQclear(c);
-	}
-	send_products(r, res, 0, count);
-out:
+	if (e != HE_OK)
+		http_error(r, e, NULL);
+	else
+		send_products(r, res, 0, count);
 	PQclear(res);
-	query_free(&q);
+	PQclear(c);
+	free(sku);
 }
 
 static void get_product(struct http_request *r)
@@ -539,7 +493,7 @@ static void get_shooting(struct http_request *r)
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 static const struct route routes[] = {
 	{ "POST", "/api/v1/products", RF_AUTH, LIM_JSON_BODY, product_fields, NF(product_fields), create_product },
-	{ "GET", "/api/v1/products", RF_AUTH, 0, NULL, 0, list_products },
+	{ "GET", "/api/v1/products", RF_AUTH, 0, list_fields, NF(list_fields), list_products },
 	{ "GET", "/api/v1/products/{product_id}", RF_AUTH, 0, NULL, 0, get_product },
 	{ "DELETE", "/api/v1/products/{product_id}", RF_AUTH, 0, NULL, 0, delete_product },
 	{ "POST", "/api/v1/shootings", RF_AUTH, LIM_JSON_BODY, shooting_fields, NF(shooting_fields), create_shooting },
