@@ -115,3 +115,12 @@ def test_usage(stack):
     assert cron(stack, "sweep-temp", "--older-than", "-1").returncode == 2
     assert cron(stack, "sweep-temp", "--bogus").returncode == 2
     assert cron(stack, "no-such-command").returncode == 2
+
+
+def test_no_command_runs_every_subcommand(stack):
+    """A bare files-cron (the crontab line) runs each command of its table: one line each."""
+    r = cron(stack)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines and lines[0].startswith("sweep-temp: "), r.stdout
+    assert all(": " in ln for ln in lines)
