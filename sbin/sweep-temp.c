@@ -1,5 +1,6 @@
 /* sweep-temp.c: files-cron sweep-temp (API.md §8): what abandoned uploads and crashed ingests leave. */
 #include "files-cron.h"
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -101,44 +102,92 @@ static int delete_keys(const struct keys *k, int dry_run, size_t *done)
 	return 0;
 }
 
-/* 1 when key is media/{id}/file.{ext} of an existing resource row; 0 not; -1 database down. */
-static int media_key_has_row(const char *key)
+/* The resource id named by key (media/{id}/...), into id; -1 when key is no name ingest makes. */
+static int media_key_id(const char *key, char id[UUID_STR_LEN + 1])
 {
-	static const char sql[] = "SELECT 1 FROM media_resources WHERE id = $1::uuid "
-	    "AND $2 = 'media/' || id::text || '/file.' || ext";
-	char id[UUID_STR_LEN + 1], why[64];
-	const char *p[2];
-	PGresult *res;
-	enum herr e;
-	int has;
+	char why[64];
 
 	if (strncmp(key, "media/", 6) != 0 || strlen(key) < 6 + UUID_STR_LEN + 1 ||
 	    key[6 + UUID_STR_LEN] != '/' || uuid_parse(key + 6, UUID_STR_LEN, id, why, sizeof(why)) != 0 ||
 	    memcmp(id, key + 6, UUID_STR_LEN) != 0)
-		return 0;     /* not a name ingest makes: nothing refers to it */
-	p[0] = id;
-	p[1] = key;
-	e = db_exec(&res, sql, 2, p);
-	has = e == HE_OK && PQntuples(res) > 0;
-	PQclear(res);
-	return e == HE_OK ? has : -1;
+		return -1;
+	return 0;
 }
+
+/*
+ * Mark in keep[] the keys of v[0..n) that are media/{id}/file.{ext} of an existing row: one
+ * statement for the batch (keys hold no control byte, so '\n' separates them). -1 when the
+ * database is down.
+ */
+static int mark_batch(char **v, size_t n, unsigned char *keep)
+{
+	static const char sql[] = "SELECT t.n FROM unnest(string_to_array($1, E'\\n')::uuid[], "
+	    "string_to_array($2, E'\\n')) WITH ORDINALITY AS t(id, k, n) "
+	    "JOIN media_resources r ON r.id = t.id AND t.k = 'media/' || r.id::text || '/file.' || r.ext";
+	struct buf ids, keys;
+	char id[UUID_STR_LEN + 1];
+	size_t i, *at = calloc(n ? n : 1, sizeof(*at)), m = 0;
+	const char *p[2];
+	PGresult *res = NULL;
+	int rc = -1, k;
+
+	buf_init(&ids, n * (UUID_STR_LEN + 1) + 1);
+	buf_init(&keys, (size_t)n * (STORAGE_KEY_MAX + 1) + 1);
+	if (at == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (media_key_id(v[i], id) != 0)
+			continue;     /* not a name ingest makes: nothing refers to it */
+		if (buf_printf(&ids, "%s%s", m ? "\n" : "", id) != 0 ||
+		    buf_printf(&keys, "%s%s", m ? "\n" : "", v[i]) != 0)
+			goto out;
+		at[m++] = i;
+	}
+	if (m == 0) {
+		rc = 0;
+		goto out;
+	}
+	p[0] = buf_cstr(&ids);
+	p[1] = buf_cstr(&keys);
+	if (db_exec(&res, sql, 2, p) != HE_OK)
+		goto out;
+	for (k = 0; k < PQntuples(res); k++) {
+		long long ord = strtoll(PQgetvalue(res, k, 0), NULL, 10);
+		if (ord >= 1 && (size_t)ord <= m)
+			keep[at[ord - 1]] = 1;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	buf_free(&ids);
+	buf_free(&keys);
+	free(at);
+	return rc;
+}
+
+#define ORPHAN_BATCH 1000   /* media/ keys checked per statement */
 
 /* Drop from k the media/ keys that belong to a row. -1 when the database is down. */
 static int keep_orphans(struct keys *k)
 {
+	unsigned char *keep = calloc(k->n ? k->n : 1, 1);
 	size_t i, j = 0;
 
-	for (i = 0; i < k->n; i++) {
-		int has = media_key_has_row(k->v[i]);
-		if (has < 0)
+	if (keep == NULL)
+		return -1;
+	for (i = 0; i < k->n; i += ORPHAN_BATCH)
+		if (mark_batch(k->v + i, k->n - i < ORPHAN_BATCH ? k->n - i : ORPHAN_BATCH, keep + i) != 0) {
+			free(keep);
 			return -1;
-		if (has)
+		}
+	for (i = 0; i < k->n; i++) {
+		if (keep[i])
 			free(k->v[i]);
 		else
 			k->v[j++] = k->v[i];
 	}
 	k->n = j;
+	free(keep);
 	return 0;
 }
 
