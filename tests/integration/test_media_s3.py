@@ -124,3 +124,34 @@ def test_s3_sweep_pages(stack, s3):
     r = cron(stack, "sweep-temp", "--older-than", "0", settings=s3.settings(CDN))
     assert r.returncode == 0, r.stderr
     assert int(r.stdout.split("deleted ")[1].split(" ")[0]) >= n, r.stdout
+
+
+@pytest.mark.parametrize("step", ["after-insert", "after-copy", "before-commit", "after-commit"])
+def test_s3_crash_then_sweep(bins, stack, s3, make_user, step):
+    """SIGKILL at a step in s3 mode: no ready row without its object; after sweep-temp neither the
+    stale pending row nor its object is left."""
+    import json
+    from mediautil import cgi
+    user = make_user(tag="s3k")
+    data = fresh_png()
+    digest = hashlib.sha256(data).hexdigest()
+    b = presign_put(bins, stack, s3, user, data)
+    body = {"sku": "K-" + uuid.uuid4().hex[:10], "name": "n", "cover_image_url": b["file_url"]}
+    _, _, out, rc = cgi(bins["faults"], stack, "POST", "/api/v1/products", json.dumps(body).encode(),
+                        token=user.token, settings=s3.settings(CDN), extra_env={"FILES_FAULT": f"{step}:kill"})
+    assert rc == -9, (rc, out)
+    rows = sql(stack, "SELECT id::text || ' ' || state FROM media_resources WHERE sha256 = decode(:'v0', 'hex')", digest)
+    for row in rows:
+        rid, state = row.split()
+        if state == "ready":
+            assert s3.get(f"media/{rid}/file.png") == data
+    sql(stack, "UPDATE media_resources SET created_at = now() - interval '2 hours' "
+        "WHERE state = 'pending' AND sha256 = decode(:'v0', 'hex')", digest)
+    r = cron(stack, "sweep-temp", "--older-than", "0", settings=s3.settings(CDN))
+    assert r.returncode == 0, r.stderr
+    after = sql(stack, "SELECT id::text || ' ' || state FROM media_resources WHERE sha256 = decode(:'v0', 'hex')", digest)
+    assert all(a.endswith(" ready") for a in after)
+    assert (len(after) == 1) == (step == "after-commit")
+    for row in rows:
+        rid = row.split()[0]
+        assert (s3.get(f"media/{rid}/file.png") is not None) == (step == "after-commit")
