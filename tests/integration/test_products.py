@@ -151,7 +151,8 @@ def test_declared_png_not_png_400(api, user):
 
 
 def test_missing_temp_object_400(api, user):
-    b = assert_status(api.post(PRESIGN, token=user.token, json_body={"filename": "n.png", "content_type": "image/png"}), 200)
+    b = assert_status(api.post(PRESIGN, token=user.token, fresh=True,
+                                 json_body={"filename": "n.png", "content_type": "image/png"}), 200)
     assert_error(create(api, user, cover_image_url=b["file_url"]), 400, "Uploaded file not found")
 
 
