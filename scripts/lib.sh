@@ -1462,6 +1462,9 @@ san_admin_wrapper() {
     local q_bin q_rep q_pat
     mkdir -p -- "$1/sbin"
     ln -sfn -- "$FILES_SAN_ROOT/fcgi-bin" "$1/fcgi-bin"
+    # the media tests run files-cron and the fault-point responder next to files-admin
+    ln -sfn -- "$FILES_SAN_ROOT/sbin/files-cron" "$1/sbin/files-cron"
+    ln -sfn -- "$FILES_SAN_ROOT/tests" "$1/tests"
     q_bin=$(printf '%q' "$FILES_SAN_ROOT/sbin/files-admin")
     q_rep=$(printf '%q' "$2")
     q_pat=$(printf '%q' "$SAN_PATTERN")
