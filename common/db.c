@@ -11,6 +11,7 @@
 static PGconn *conn;
 
 static size_t nprepared;
+static int in_tx;          /* inside db_begin .. db_commit/db_rollback: never reconnect */
 
 void db_close(void)
 {
@@ -144,11 +145,19 @@ enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *par
 
 	*out = NULL;
 	for (attempt = 0; attempt < 2; attempt++) {
+		if (in_tx && (conn == NULL || PQstatus(conn) != CONNECTION_OK))
+			return HE_DB_UNAVAILABLE;   /* the transaction died with its connection */
 		if ((conn == NULL || PQstatus(conn) != CONNECTION_OK) && db_connect() != 0)
 			return HE_DB_UNAVAILABLE;
 		res = exec_bounded(sql, n, params, &timed_out);
 		if (timed_out) {
 			log_error("database statement timed out after %d s", DB_QUERY_TIMEOUT_S);
+			db_close();
+			return HE_DB_UNAVAILABLE;
+		}
+		if (PQstatus(conn) == CONNECTION_BAD && in_tx) {
+			log_warn("database connection lost inside a transaction: %s", PQerrorMessage(conn));
+			PQclear(res);
 			db_close();
 			return HE_DB_UNAVAILABLE;
 		}
@@ -186,4 +195,43 @@ const char *db_sqlstate(const PGresult *res)
 int db_unique_violation(const PGresult *res)
 {
 	return strcmp(db_sqlstate(res), "23505") == 0;
+}
+
+enum herr db_begin(void)
+{
+	PGresult *res;
+	enum herr e;
+
+	if (in_tx)
+		db_rollback();
+	e = db_exec(&res, "BEGIN", 0, NULL);
+	PQclear(res);
+	if (e == HE_OK)
+		in_tx = 1;
+	return e;
+}
+
+enum herr db_commit(void)
+{
+	PGresult *res;
+	enum herr e = db_exec(&res, "COMMIT", 0, NULL);
+
+	/* COMMIT of an aborted transaction answers COMMAND_OK with the tag ROLLBACK. */
+	if (e == HE_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		e = HE_INTERNAL;
+	PQclear(res);
+	in_tx = 0;
+	return e;
+}
+
+void db_rollback(void)
+{
+	PGresult *res = NULL;
+
+	if (conn && PQstatus(conn) == CONNECTION_OK) {
+		in_tx = 1;    /* never reconnect just to roll back */
+		db_exec(&res, "ROLLBACK", 0, NULL);
+		PQclear(res);
+	}
+	in_tx = 0;
 }

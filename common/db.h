@@ -21,6 +21,16 @@ int db_unique_violation(const PGresult *res);
 /* The open connection, connecting first if needed; NULL when unreachable. For operator
  * tools that need transactions or multi-statement scripts. */
 PGconn *db_conn(void);
+/*
+ * A transaction on the process connection: statements between db_begin and db_commit (through
+ * db_exec, or PQexec* on db_conn()) are one unit. Inside it db_exec never reconnects and
+ * retries (that would run the rest outside the transaction): a broken connection is
+ * HE_DB_UNAVAILABLE, and the transaction is lost. Each returns HE_OK or the db_exec error;
+ * db_commit of a failed transaction is HE_INTERNAL. db_rollback always leaves no transaction.
+ */
+enum herr db_begin(void);
+enum herr db_commit(void);
+void db_rollback(void);
 /* Close the connection (at exit, or to force a reconnect). */
 void db_close(void);
 
