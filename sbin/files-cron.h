@@ -28,5 +28,7 @@ void cron_fail(const char *name, const char *fmt, ...) __attribute__((format(pri
 
 /* sweep-temp.c: API.md §8 sweep-temp. */
 int cron_sweep_temp(int argc, char **argv);
+/* run-imports.c: API.md §8 run-imports. */
+int cron_run_imports(int argc, char **argv);
 
 #endif
