@@ -3,6 +3,7 @@
 #include "db.h"
 #include "log.h"
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,29 @@
  * that same checked inode: the If-Match guard of the S3 path is therefore exact on local disk
  * too, and one code path serves both backends.
  */
+
+#ifdef FILES_FAULT_POINTS
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+void media_fault(const char *step)
+{
+	const char *f = getenv("FILES_FAULT"), *mark = getenv("FILES_FAULT_MARK");
+	size_t n = strlen(step);
+	int i, fd;
+
+	if (f == NULL || strncmp(f, step, n) != 0 || f[n] != ':')
+		return;
+	if (strcmp(f + n + 1, "kill") == 0)
+		raise(SIGKILL);
+	if (strcmp(f + n + 1, "pause") != 0 || mark == NULL)
+		return;
+	if ((fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	for (i = 0; i < 400 && access(mark, F_OK) == 0; i++)
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+}
+#endif
 
 #define DEDUP_TRIES 3     /* a hit whose row vanished (a racing abort or sweep): try again */
 
@@ -142,6 +166,8 @@ enum media_type media_sniff(const unsigned char *p, size_t n)
 {
 	if (p == NULL)
 		return MT_NONE;
+	if (n > MEDIA_SNIFF_LEN)
+		n = MEDIA_SNIFF_LEN;     /* only the head decides: both ingest paths sniff just that */
 	if (has(p, n, 0, "\xff\xd8\xff", 3))
 		return MT_JPEG;
 	if (has(p, n, 0, "\x89PNG\r\n\x1a\n", 8))
@@ -452,6 +478,7 @@ static enum media_err hash_temp(struct media_item *it, enum media_type declared,
 		return ME_TOO_LARGE;
 	if (declared == MT_NONE)
 		return ME_WRONG_TYPE;
+	media_fault("after-head");
 	if (hasher_init(&h, obj.size, 1u << declared) != 0) {
 		hasher_free(&h);
 		return ME_INTERNAL;
@@ -498,16 +525,20 @@ enum media_err media_prepare_url(const char *url, const char *uid, struct media_
 		return me;
 	if ((me = hash_temp(out, declared, etag)) != ME_OK)
 		return me;
+	media_fault("after-hash");
 	if (uuid_v4(out->resource_id) != 0)
 		return ME_INTERNAL;
 	if ((me = dedup(out, &hit_pending)) != ME_OK)
 		return me;
+	media_fault("after-insert");
 	if (!out->created && !hit_pending)
 		return ME_OK;        /* a ready resource: its object is in place */
 	/* Ours, or another ingest's still pending: the same bytes go to the canonical key. */
 	media_key(out, dst, sizeof(dst));
 	if ((me = from_storage(storage_copy(out->temp_key, dst, etag))) != ME_OK)
 		media_abort(out);
+	else
+		media_fault("after-copy");
 	return me;
 }
 
@@ -595,6 +626,7 @@ enum media_err media_prepare_stream(storage_read_fn rd, void *ctx, long long max
 		me = rp.failed ? ME_STREAM : from_storage(se);
 		goto out;
 	}
+	media_fault("after-put");
 	if (hasher_final(&h, out->sha256) != 0) {
 		me = h.why;
 		storage_delete(key);

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "config.h"
-#include "http.h"
+#include "err.h"
 #include "storage.h"
 #include "uuid.h"
 
@@ -137,5 +137,16 @@ void media_finish(struct media_item *it);
 /* After a failure or rollback: drop what this ingest made and nobody attached (its pending
  * row, then its object). Leaves temp objects alone. Best effort, logged. */
 void media_abort(struct media_item *it);
+
+/*
+ * Test builds only (-DFILES_FAULT_POINTS, tests/fault/): at a named step, FILES_FAULT=step:kill
+ * kills the process (SIGKILL: a crash), FILES_FAULT=step:pause creates the file
+ * $FILES_FAULT_MARK and waits (up to 20 s) until the test removes it. Compiled out otherwise.
+ */
+#ifdef FILES_FAULT_POINTS
+void media_fault(const char *step);
+#else
+#define media_fault(step) ((void)0)
+#endif
 
 #endif

@@ -71,7 +71,7 @@ static int scan_temp(void *ctx, const char *key, long long size, time_t mtime)
 		s->oversized++;
 		return keys_add(&s->old, key);
 	}
-	if (mtime < s->cutoff)
+	if (mtime <= s->cutoff)     /* so --older-than 0 takes this second's too */
 		return keys_add(&s->old, key);
 	return 0;
 }
@@ -82,7 +82,7 @@ static int scan_media(void *ctx, const char *key, long long size, time_t mtime)
 	struct scan *s = ctx;
 
 	(void)size;
-	return mtime < s->cutoff ? keys_add(&s->old, key) : 0;
+	return mtime <= s->cutoff ? keys_add(&s->old, key) : 0;
 }
 
 /* Delete every key (or count them, dry run). -1 when the store failed. */

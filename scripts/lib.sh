@@ -39,6 +39,7 @@ FILES_CONFIG_KEYS=(
     R2_REGION R2_ADDRESSING_STYLE R2_PUBLIC_URL CDN_URL CLOUDFLARE_IMAGE_TRANSFORMS
     MAX_UPLOAD_SIZE PRESIGN_EXPIRES_SECONDS TEMP_TTL_SECONDS BULK_MAX_UPLOAD_BYTES
     BULK_MAX_UNCOMPRESSED_BYTES CORS_ORIGINS CAPTION_SERVICE_URL
+    BODY_READ_TIMEOUT_SECONDS BODY_MIN_RATE
 )
 
 # The settings a stack is started with (filled by the caller, completed by stack_start).
@@ -1262,6 +1263,9 @@ san_admin_wrapper() {
     local q_bin q_rep q_pat
     mkdir -p -- "$1/sbin"
     ln -sfn -- "$FILES_SAN_ROOT/fcgi-bin" "$1/fcgi-bin"
+    # the media tests run files-cron and the fault-point responder next to files-admin
+    ln -sfn -- "$FILES_SAN_ROOT/sbin/files-cron" "$1/sbin/files-cron"
+    ln -sfn -- "$FILES_SAN_ROOT/tests" "$1/tests"
     q_bin=$(printf '%q' "$FILES_SAN_ROOT/sbin/files-admin")
     q_rep=$(printf '%q' "$2")
     q_pat=$(printf '%q' "$SAN_PATTERN")

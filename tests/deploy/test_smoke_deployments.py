@@ -300,3 +300,84 @@ def test_smoke_local_upload_chunked_arrives_whole(http_dep, make_user, storage_o
     assert r.json()["size"] == len(data)
     stored = storage_of(http_dep) / b["key"]
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# Products and the media location (API.md §6, §4.1)
+
+MEDIA_TYPES = (("jpg", "image/jpeg"), ("png", "image/png"), ("webp", "image/webp"), ("gif", "image/gif"),
+               ("avif", "image/avif"), ("pdf", "application/pdf"), ("zip", "application/zip"),
+               ("mp4", "video/mp4"), ("mp3", "audio/mpeg"), ("html", "application/octet-stream"),
+               ("svg", "application/octet-stream"))
+
+
+def test_smoke_products_and_shootings(dep, person):
+    s = assert_status(dep.post("/api/v1/shootings", token=person.token, json_body={"name": "smoke"}), 200)
+    p = assert_status(dep.post("/api/v1/products", token=person.token,
+                               json_body={"sku": "smoke-" + uuid.uuid4().hex[:8], "name": "n",
+                                          "shooting_id": s["id"], "attributes": {"a": 1}}), 200)
+    assert p["shooting_id"] == s["id"] and p["attributes"] == {"a": 1} and p["images"] == []
+    assert assert_status(dep.get(f"/api/v1/products/{p['id']}", token=person.token), 200)["id"] == p["id"]
+    lst = assert_status(dep.get("/api/v1/products?limit=1", token=person.token), 200)
+    assert lst["count"] >= 1 and len(lst["data"]) == 1
+    assert assert_status(dep.get(f"/api/v1/shootings/{s['id']}", token=person.token), 200)["product_ids"] == [p["id"]]
+    assert_status(dep.delete(f"/api/v1/products/{p['id']}", token=person.token), 200)
+    assert_error(dep.get(f"/api/v1/products/{p['id']}", token=person.token), 404, "Product not found")
+    assert_422(dep.post("/api/v1/products", token=person.token, json_body={"name": "n"}),
+               {"type": "missing", "loc": ["body", "sku"]})
+
+
+def test_smoke_product_image_served_from_media(http_dep, make_user, storage_of):
+    """presign -> local PUT -> product -> the canonical media/ URL, through this deployment."""
+    from urllib.parse import urlsplit
+    data = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 50
+    person = make_user(tag="media")
+    b = assert_status(http_dep.post("/api/v1/uploads/presigned-url", token=person.token,
+                                    json_body={"filename": "p.png", "content_type": "image/png"}), 200)
+    assert_status(http_dep.request("PUT", urlsplit(b["upload_url"]).path, data=data,
+                                   headers={"Content-Type": "image/png"}), 200)
+    p = assert_status(http_dep.post("/api/v1/products", token=person.token,
+                                    json_body={"sku": "m-" + uuid.uuid4().hex[:8], "name": "n",
+                                               "cover_image_url": b["file_url"]}), 200)
+    from conftest import SERVER_CONFIGS
+    path = urlsplit(p["cover_image_url"]).path
+    assert path.startswith("/storage/media/") and path.endswith("/file.png")
+    stored = storage_of(http_dep)
+    assert (stored / path[len("/storage/"):]).read_bytes() == data
+    assert not (stored / b["key"]).exists(), "the temp object is left"
+    if http_dep.name not in SERVER_CONFIGS:
+        return      # a shared host has no /storage/ location (httpd-conf/cgi/htaccess.in)
+    r = http_dep.get(path)
+    assert r.status_code == 200 and r.content == data, describe(r, "the canonical URL")
+    assert r.headers.get("Content-Type") == "image/png"
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
+    assert r.headers.get("Content-Security-Policy") == "sandbox"
+
+
+def test_smoke_apache_media_static(server_dep, storage_of):
+    """Real media/ objects: the fixed Content-Type table, both headers; no listing, no private prefix."""
+    rid = str(uuid.uuid4())
+    root = storage_of(server_dep)
+    made = []
+    try:
+        for ext, ctype in MEDIA_TYPES:
+            f = root / "media" / rid / f"file.{ext}"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_bytes(b"media " + ext.encode())
+            made.append(f)
+            r = server_dep.get(f"/storage/media/{rid}/file.{ext}")
+            assert r.status_code == 200 and r.content == f.read_bytes(), describe(r, ext)
+            assert r.headers.get("Content-Type") == ctype, describe(r, f"Content-Type of .{ext}")
+            assert r.headers.get("X-Content-Type-Options") == "nosniff", describe(r)
+            assert r.headers.get("Content-Security-Policy") == "sandbox", describe(r)
+        for private in ("loras", "bulk-uploads"):
+            f = root / private / rid / "x.png"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_bytes(b"private")
+            made.append(f)
+            assert_error(server_dep.get(f"/storage/{private}/{rid}/x.png"), 404, "Not Found")
+        for listing in (f"/storage/media/{rid}/", f"/storage/media/{rid}", "/storage/media/", "/storage/"):
+            assert_error(server_dep.get(listing), 404, "Not Found")
+    finally:
+        for f in made:
+            f.unlink(missing_ok=True)

@@ -12,6 +12,7 @@
 
 const crypto = require('crypto');
 const S3rver = require('@20minutes/s3rver');
+const S3Error = require('@20minutes/s3rver/lib/models/error');
 
 const port = Number(process.argv[2] || process.env.S3RVER_PORT);
 const directory = process.argv[3] || process.env.S3RVER_DIR;
@@ -41,6 +42,64 @@ const server = new S3rver({
   silent: true,
   configureBuckets: [{ name: bucket }],
 });
+
+// The ETag of bucket/key as s3rver reports it (quoted), or null when there is no such object.
+async function etagOf(b, key) {
+  try {
+    return (await server.store.getMetadata(b, key)).etag;
+  } catch (err) {
+    return null;
+  }
+}
+
+// S3's If-Match: a comma-separated list of quoted ETags, or "*".
+function matches(condition, etag) {
+  return condition
+    .split(',')
+    .map((t) => t.trim())
+    .some((t) => t === '*' || t === etag || `"${t}"` === etag);
+}
+
+// Path-style "/bucket/key" (URI-encoded) into [bucket, key]; null when it names no object.
+function bucketKey(p) {
+  const m = /^\/([^/]+)\/(.+)$/.exec(p);
+  if (!m) return null;
+  try {
+    return [decodeURIComponent(m[1]), decodeURIComponent(m[2])];
+  } catch (err) {
+    return null;
+  }
+}
+
+async function conditions(ctx, next) {
+  const ifMatch = ctx.get('if-match');
+  const copyIfMatch = ctx.get('x-amz-copy-source-if-match');
+  let target = null;
+  let condition = null;
+  let what = null;
+  if (ifMatch && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+    target = bucketKey(ctx.path);
+    condition = ifMatch;
+    what = 'If-Match';
+  } else if (copyIfMatch && ctx.method === 'PUT' && ctx.get('x-amz-copy-source')) {
+    const src = ctx.get('x-amz-copy-source').split('?')[0];
+    target = bucketKey(src.startsWith('/') ? src : `/${src}`);
+    condition = copyIfMatch;
+    what = 'x-amz-copy-source-If-Match';
+  }
+  if (target) {
+    const etag = await etagOf(target[0], target[1]);
+    // A missing object is left to s3rver's own 404.
+    if (etag !== null && !matches(condition, etag)) {
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: what,
+      });
+    }
+  }
+  return next();
+}
+// First in the chain: s3rver's own error handling (context.onerror) renders the S3Error.
+server.middleware.unshift(conditions);
 
 server.run().then(
   (addr) => {
