@@ -424,6 +424,9 @@ static int create_product(struct job *j, struct row *r, struct media_item *items
 		media_finish(&items[i]);
 	j->created++;
 	rc = 0;
+	/* after the commit: a failing or slow service never fails the product (30 s at most) */
+	if (j->t->caption && cron_caption_product(id, r->sku, r->name, r->desc, urls[0]) != 0)
+		j->fatal = 1;   /* the database went away: the product stays pending, caption-pending's */
 	goto out;
 rollback:
 	db_rollback();
@@ -490,7 +493,7 @@ static int on_row(void *ctx, const struct csvin_record *rec)
 	else
 		rc = row_create(j, &r);
 	json_object_put(r.attrs);
-	return rc != 0 || heartbeat(j, 0) != 0;
+	return rc != 0 || j->fatal || heartbeat(j, 0) != 0;
 }
 
 /* ---------------------------------------------------------------- the task */
