@@ -466,6 +466,10 @@ static int inflate_entry(struct archive *a, struct arc_entry *e, unsigned char *
 		}
 		got += (uint64_t)k;
 		a->total += (uint64_t)k;
+		if (a->lim.progress != NULL && a->lim.progress(a->lim.progress_ctx) != 0) {
+			zip_fclose(zf);
+			return fail_arc(a, "stopped", NULL);
+		}
 		if (got > e->declared) {
 			why = "inflates past the size its headers declare";
 			break;

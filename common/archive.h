@@ -18,6 +18,10 @@ struct arc_limits {
 	uint64_t max_image;             /* one image (MAX_UPLOAD_SIZE) */
 	uint64_t max_csv;               /* the CSV */
 	uint64_t ratio, ratio_floor;    /* ARC_RATIO, ARC_RATIO_FLOOR */
+	/* called while inflating (every 64 KiB; may be NULL): non-zero stops archive_open,
+	 * which fails with "archive: stopped" (the worker's heartbeat, a lost claim) */
+	int (*progress)(void *ctx);
+	void *progress_ctx;
 };
 
 /* One entry: its name, what the layout made of it, its size counted while inflating. */

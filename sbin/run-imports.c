@@ -579,11 +579,17 @@ static int task_end(struct job *j, const char *status, const char *msg)
 	return 0;
 }
 
+/* archive_open's progress: the heartbeat goes on while a large archive is checked. */
+static int validating(void *ctx)
+{
+	return heartbeat(ctx, 0);
+}
+
 /* Fetch, check, count, then the rows. 0 when the task ended (COMPLETED or FAILED). */
 static int task_run(struct job *j)
 {
 	struct arc_limits lim = { ARC_MAX_ENTRIES, (uint64_t)j->c->bulk_max_uncompressed_bytes,
-		(uint64_t)j->c->max_upload_size, CSV_MAX_BYTES, ARC_RATIO, ARC_RATIO_FLOOR };
+		(uint64_t)j->c->max_upload_size, CSV_MAX_BYTES, ARC_RATIO, ARC_RATIO_FLOOR, validating, j };
 	char err[ARC_ERR_MAX], total[24];
 	const char *tp = total;
 	enum storage_err se;

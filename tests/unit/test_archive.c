@@ -611,6 +611,31 @@ START_TEST(t_nested_bomb)
 }
 END_TEST
 
+static int stop_at_third(void *ctx)
+{
+	return ++*(int *)ctx >= 3;
+}
+
+/* The progress hook runs while inflating and stops archive_open when it says so. */
+START_TEST(t_progress_stops)
+{
+	unsigned char *d = calloc(1, 512 * 1024);
+	struct zent z[] = { { "p.csv", CSV, 0, 0 }, { "A1/x.bin", NULL, 512 * 1024, 1 } };
+	size_t n;
+	unsigned char *b;
+	struct arc_limits l = lim_default();
+	int calls = 0;
+
+	z[1].data = d;
+	b = mkzip(z, 2, &n);
+	l.progress = stop_at_third;
+	l.progress_ctx = &calls;
+	expect_refused(b, n, &l, "archive: stopped");
+	ck_assert_int_eq(calls, 3);
+	free(d);
+}
+END_TEST
+
 START_TEST(t_natcmp)
 {
 	ck_assert_int_lt(archive_natcmp("img2.jpg", "img10.jpg"), 0);
@@ -655,6 +680,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, t_truncated, 0, 6);
 	tcase_add_test(tc, t_not_zip);
 	tcase_add_test(tc, t_nested_bomb);
+	tcase_add_test(tc, t_progress_stops);
 	tcase_add_test(tc, t_natcmp);
 	suite_add_tcase(s, tc);
 	return s;
