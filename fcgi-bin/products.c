@@ -36,11 +36,17 @@ static const struct jfield list_fields[] = {
 	[Q_SKU] = { .name = "sku", .src = JS_QUERY, .type = JF_STRING },
 };
 
-/* The product columns, in product_json's order. */
+/* The product columns, in product_json's order; the last is its images, one JSON array of
+ * [resource_id, ext, role, position, content_type, size] per image, cover first (one
+ * statement reads a product whole). */
 #define PCOLS "p.id::text, p.sku, p.name, p.description, p.attributes::text, p.owner_id::text, " \
 	"p.organization_id::text, p.shooting_id::text, p.cover_image_url, p.image_urls::text, " \
-	"p.caption, p.caption_status, " TS("p.created_at") ", " TS("p.updated_at")
-#define NPCOLS 14
+	"p.caption, p.caption_status, " TS("p.created_at") ", " TS("p.updated_at") ", " \
+	"(SELECT coalesce(json_agg(json_build_array(a.resource_id::text, r.ext, a.role, a.position, " \
+	"r.content_type, r.size) ORDER BY a.role = 'gallery', a.position), '[]'::json)::text " \
+	"FROM media_resource_attachments a JOIN media_resources r ON r.id = a.resource_id " \
+	"WHERE a.entity_type = 'product' AND a.entity_id = p.id)"
+#define NPCOLS 15
 /* $1 the caller, $2 'true' for a superuser: which products the caller may see. */
 #define VISIBLE "(p.owner_id = $1::uuid OR $2::boolean OR p.organization_id IN " \
 	"(SELECT organization_id FROM organization_members WHERE user_id = $1::uuid))"
@@ -55,106 +61,64 @@ static json_object *col(const PGresult *res, int row, int c)
 	return PQgetisnull(res, row, c) ? NULL : json_object_new_string(PQgetvalue(res, row, c));
 }
 
-/* The images of products ids[n] (one statement), as a map id -> JSON array. */
-static enum herr load_images(const char *const *ids, int n, json_object **map)
+/* The images array of the product shape from the rows of PCOLS' last column. */
+static json_object *images_json(const char *text)
 {
-	static const char sql[] = "SELECT a.entity_id::text, a.resource_id::text, r.ext, a.role, "
-	    "a.position, r.content_type, r.size FROM media_resource_attachments a "
-	    "JOIN media_resources r ON r.id = a.resource_id "
-	    "WHERE a.entity_type = 'product' AND a.entity_id = ANY($1::uuid[]) "
-	    "ORDER BY a.entity_id, a.role = 'gallery', a.position";
 	const struct config *c = config_get();
-	struct buf arr;
-	PGresult *res = NULL;
-	const char *p[1];
-	enum herr e;
-	int i;
+	json_object *rows = parse_json(text), *out = json_object_new_array();
+	size_t i, n = rows ? json_object_array_length(rows) : 0;
 
-	*map = json_object_new_object();
-	buf_init(&arr, (size_t)n * (UUID_STR_LEN + 1) + 3);
-	e = buf_puts(&arr, "{") == 0 ? HE_OK : HE_INTERNAL;
-	for (i = 0; i < n && e == HE_OK; i++)   /* normalised UUIDs from our own rows */
-		if (buf_printf(&arr, "%s%s", i ? "," : "", ids[i]) != 0)
-			e = HE_INTERNAL;
-	if (e == HE_OK && buf_puts(&arr, "}") != 0)
-		e = HE_INTERNAL;
-	p[0] = buf_cstr(&arr);
-	if (e == HE_OK && (e = db_exec(&res, sql, 1, p)) == HE_OK) {
-		for (i = 0; i < PQntuples(res); i++) {
-			json_object *list, *img = json_object_new_object();
-			struct media_item it;
-			char *url;
+	for (i = 0; i < n; i++) {
+		json_object *row = json_object_array_get_idx(rows, i), *img = json_object_new_object();
+		struct media_item it;
+		char *url;
 
-			if (!json_object_object_get_ex(*map, PQgetvalue(res, i, 0), &list)) {
-				list = json_object_new_array();
-				json_object_object_add(*map, PQgetvalue(res, i, 0), list);
-			}
-			snprintf(it.resource_id, sizeof(it.resource_id), "%s", PQgetvalue(res, i, 1));
-			snprintf(it.ext, sizeof(it.ext), "%s", PQgetvalue(res, i, 2));
-			url = media_item_url(c, &it);
-			json_object_object_add(img, "resource_id", col(res, i, 1));
-			json_object_object_add(img, "url", url ? json_object_new_string(url) : NULL);
-			json_object_object_add(img, "role", col(res, i, 3));
-			json_object_object_add(img, "position", json_object_new_int(atoi(PQgetvalue(res, i, 4))));
-			json_object_object_add(img, "content_type", col(res, i, 5));
-			json_object_object_add(img, "size", json_object_new_int64(strtoll(PQgetvalue(res, i, 6), NULL, 10)));
-			json_object_array_add(list, img);
-			free(url);
-		}
+		snprintf(it.resource_id, sizeof(it.resource_id), "%s",
+		    json_object_get_string(json_object_array_get_idx(row, 0)));
+		snprintf(it.ext, sizeof(it.ext), "%s", json_object_get_string(json_object_array_get_idx(row, 1)));
+		url = media_item_url(c, &it);
+		json_object_object_add(img, "resource_id", json_object_get(json_object_array_get_idx(row, 0)));
+		json_object_object_add(img, "url", url ? json_object_new_string(url) : NULL);
+		json_object_object_add(img, "role", json_object_get(json_object_array_get_idx(row, 2)));
+		json_object_object_add(img, "position", json_object_get(json_object_array_get_idx(row, 3)));
+		json_object_object_add(img, "content_type", json_object_get(json_object_array_get_idx(row, 4)));
+		json_object_object_add(img, "size", json_object_get(json_object_array_get_idx(row, 5)));
+		json_object_array_add(out, img);
+		free(url);
 	}
-	PQclear(res);
-	buf_free(&arr);
-	return e;
+	json_object_put(rows);
+	return out;
 }
 
-/* Row row of res (PCOLS from column 0) as the product shape, with its images from map. */
-static json_object *product_json(const PGresult *res, int row, json_object *map)
+/* Row row of res (PCOLS from column off) as the product shape. */
+static json_object *product_json(const PGresult *res, int row, int off)
 {
-	static const char *const names[NPCOLS] = { "id", "sku", "name", "description", "attributes",
+	static const char *const names[NPCOLS - 1] = { "id", "sku", "name", "description", "attributes",
 	    "owner_id", "organization_id", "shooting_id", "cover_image_url", "image_urls", "caption",
 	    "caption_status", "created_at", "updated_at" };
-	json_object *o = json_object_new_object(), *imgs = NULL;
+	json_object *o = json_object_new_object();
 	int i;
 
-	for (i = 0; i < NPCOLS; i++) {
-		json_object *v = (i == 4 || i == 9) && !PQgetisnull(res, row, i) ?
-		    parse_json(PQgetvalue(res, row, i)) : col(res, row, i);
+	for (i = 0; i < NPCOLS - 1; i++) {
+		json_object *v = (i == 4 || i == 9) && !PQgetisnull(res, row, off + i) ?
+		    parse_json(PQgetvalue(res, row, off + i)) : col(res, row, off + i);
 		json_object_object_add(o, names[i], v);
-		if (i == 11) {
-			if (!json_object_object_get_ex(map, PQgetvalue(res, row, 0), &imgs))
-				imgs = NULL;
-			json_object_object_add(o, "images", imgs ? json_object_get(imgs) : json_object_new_array());
-		}
+		if (i == 11)
+			json_object_object_add(o, "images", images_json(PQgetvalue(res, row, off + NPCOLS - 1)));
 	}
 	return o;
 }
 
-/* Answer the products of res (PCOLS first): one object when single, else the list shape. */
-static void send_products(struct http_request *r, const PGresult *res, int single, long long count)
+/* Answer the products of res (PCOLS first) in the list shape. */
+static void send_list(struct http_request *r, const PGresult *res, long long count)
 {
-	const char *ids[1000];
-	json_object *map = NULL, *out, *data;
-	int i, n = PQntuples(res);
-	enum herr e;
+	json_object *out = json_object_new_object(), *data = json_object_new_array();
+	int i;
 
-	for (i = 0; i < n && i < 1000; i++)
-		ids[i] = PQgetvalue(res, i, 0);
-	if ((e = load_images(ids, n, &map)) != HE_OK) {
-		json_object_put(map);
-		http_error(r, e, NULL);
-		return;
-	}
-	if (single) {
-		out = product_json(res, 0, map);
-	} else {
-		out = json_object_new_object();
-		data = json_object_new_array();
-		for (i = 0; i < n; i++)
-			json_object_array_add(data, product_json(res, i, map));
-		json_object_object_add(out, "data", data);
-		json_object_object_add(out, "count", json_object_new_int64(count));
-	}
-	json_object_put(map);
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_array_add(data, product_json(res, i, 0));
+	json_object_object_add(out, "data", data);
+	json_object_object_add(out, "count", json_object_new_int64(count));
 	http_send_json(r, 200, out);
 }
 
@@ -349,7 +313,7 @@ static void create_product(struct http_request *r)
 		if ((e = db_exec(&res, "SELECT " PCOLS " FROM products p WHERE p.id = $3::uuid AND " VISIBLE, 3, p)) != HE_OK)
 			http_error(r, e, NULL);
 		else
-			send_products(r, res, 1, 1);
+			http_send_json(r, 200, product_json(res, 0, 0));
 		PQclear(res);
 	} else {
 		abort_all(&cr, cr.n);
@@ -386,25 +350,27 @@ static void list_products(struct http_request *r)
 	if (e != HE_OK)
 		http_error(r, e, NULL);
 	else
-		send_products(r, res, 0, count);
+		send_list(r, res, count);
 	PQclear(res);
 	PQclear(c);
 	free(sku);
 }
 
+/* RF_USER_LATE: the caller and the product (images included) in one statement. */
 static void get_product(struct http_request *r)
 {
-	const char *p[3] = { r->user->id, r->user->is_superuser ? "true" : "false",
-	    http_route_param(r, "product_id") };
+	const char *p[2] = { r->auth_uid, http_route_param(r, "product_id") };
 	PGresult *res = NULL;
-	enum herr e = db_exec(&res, "SELECT " PCOLS " FROM products p WHERE p.id = $3::uuid AND " VISIBLE, 3, p);
 
-	if (e != HE_OK)
-		http_error(r, e, NULL);
-	else if (PQntuples(res) == 0)
+	if (gate_user_in(r, "SELECT " AUTH_USER_COLS("u.") ", " PCOLS " FROM users u "
+	    "LEFT JOIN products p ON p.id = $2::uuid AND (p.owner_id = u.id OR u.is_superuser OR "
+	    "p.organization_id IN (SELECT organization_id FROM organization_members m WHERE m.user_id = u.id)) "
+	    "WHERE u.id = $1::uuid", 2, p, &res) != 0)
+		return;
+	if (PQgetisnull(res, 0, AUTH_USER_NCOLS))
 		http_error(r, HE_NOT_FOUND, "Product not found");
 	else
-		send_products(r, res, 1, 1);
+		http_send_json(r, 200, product_json(res, 0, AUTH_USER_NCOLS));
 	PQclear(res);
 }
 
@@ -494,7 +460,7 @@ static void get_shooting(struct http_request *r)
 static const struct route routes[] = {
 	{ "POST", "/api/v1/products", RF_AUTH, LIM_JSON_BODY, product_fields, NF(product_fields), create_product },
 	{ "GET", "/api/v1/products", RF_AUTH, 0, list_fields, NF(list_fields), list_products },
-	{ "GET", "/api/v1/products/{product_id}", RF_AUTH, 0, NULL, 0, get_product },
+	{ "GET", "/api/v1/products/{product_id}", RF_AUTH | RF_USER_LATE, 0, NULL, 0, get_product },
 	{ "DELETE", "/api/v1/products/{product_id}", RF_AUTH, 0, NULL, 0, delete_product },
 	{ "POST", "/api/v1/shootings", RF_AUTH, LIM_JSON_BODY, shooting_fields, NF(shooting_fields), create_shooting },
 	{ "GET", "/api/v1/shootings/{shooting_id}", RF_AUTH, 0, NULL, 0, get_shooting },

@@ -29,9 +29,11 @@ def storage_file(key):
 
 
 def upload(api, user, data, ctype="image/png", name="photo.png"):
-    b = assert_status(api.post(PRESIGN, token=user.token,
+    # fresh connections: a pooled one may have idled out in lighttpd (slow files-admin runs
+    # under the sanitizers) and a POST is not retried
+    b = assert_status(api.post(PRESIGN, token=user.token, fresh=True,
                                json_body={"filename": name, "content_type": ctype, "size": len(data)}), 200)
-    assert_status(api.request("PUT", urlsplit(b["upload_url"]).path, data=data,
+    assert_status(api.request("PUT", urlsplit(b["upload_url"]).path, data=data, fresh=True,
                               headers={"Content-Type": ctype}), 200)
     return b
 
@@ -53,7 +55,7 @@ def fetch_static(api, url):
 def create(api, user, **body):
     body.setdefault("sku", "SKU-" + uuid.uuid4().hex[:8])
     body.setdefault("name", "A product")
-    return api.post(PRODUCTS, token=user.token, json_body=body)
+    return api.post(PRODUCTS, token=user.token, json_body=body, fresh=True)
 
 
 @pytest.fixture
