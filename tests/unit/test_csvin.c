@@ -217,7 +217,7 @@ static const struct own {
 	  "[[2,\"A\",\"a\\rb\"],[4,\"B\",\"b\"],[5,\"C\",\"c\"]]", ',' },
 	{ "short-row", "sku,name,color\nA\n", 0, 0, "[[2,\"A\"]]", ',' },
 	{ "bad-utf8", "sku,name\nA,\xff\xfe\n", 0, -1, "line 2: not UTF-8", ',' },
-	{ "nul-byte", "sku,name\nA,b\0c\n", 17, -1, "line 2: not UTF-8", ',' },
+	{ "nul-byte", "sku,name\nA,b\0c\n", 15, -1, "line 2: not UTF-8", ',' },
 	{ "dup-header", "SKU,name,Sku\nA,b,c\n", 0, -1, "line 1: the header repeats", ',' },
 	{ "unterminated", "sku,name\nA,\"abc\nB,c\n", 0, -1, "line 2: unterminated", ',' },
 	{ "quote-in-bare-field", "sku,name\nA,b\"c\n", 0, -1, "line 2: malformed quoting", ',' },
