@@ -7,6 +7,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import time
 import uuid
 import zipfile
@@ -64,6 +65,20 @@ class Bulk:
         if check:
             assert p.returncode == 0, f"files-cron exit {p.returncode}: {p.stderr[-2000:]}"
         return p
+
+    def run_rss(self) -> int:
+        """run-imports through a wrapper whose only child it is: its peak RSS in KiB."""
+        wrap = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:]); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                "sys.exit(p.returncode)")
+        p = subprocess.run([sys.executable, "-c", wrap, self.cron, "run-imports"], env=self.env,
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, f"files-cron exit {p.returncode}: {p.stderr[-2000:]}"
+        return int(p.stderr.strip().splitlines()[-1])
+
+    def sanitized(self) -> bool:
+        with open(self.cron, "rb") as fh:
+            return b"__asan_init" in fh.read()
 
     def task(self, tid: str) -> dict:
         out = self.sql(
@@ -217,7 +232,9 @@ def test_hostile_archive(bulk, make_user, case):
     u = make_user(tag="bulk")
     build, why = HOSTILE[case]
     tid = bulk.queue(u.id, build())
-    bulk.run()
+    rss = bulk.run_rss()
+    if not bulk.sanitized():    # ASan's shadow memory is not the worker's
+        assert rss < 64 * 1024, f"files-cron peaked at {rss} KiB"
     t = bulk.task(tid)
     if why is None:
         # a nested archive is a plain file to the import, never opened: the row has no image
