@@ -203,7 +203,45 @@ def _symlink_zip() -> bytes:
     return make_zip([("p.csv", b"sku,name\nS1,x\n"), zi])
 
 
+def _dup_zip() -> bytes:
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # zipfile warns about the duplicate, and writes it
+        return make_zip([("p.csv", b"sku,name\nS1,x\n"), ("S1/a.jpg", jpeg("1")), ("S1/a.jpg", jpeg("2"))])
+
+
+def _patched(data: bytes, sig: bytes, offset: int, value: bytes, nth: int = 1) -> bytes:
+    """Overwrite bytes at offset of the nth header with signature sig."""
+    b = bytearray(data)
+    pos = -1
+    for _ in range(nth + 1):
+        pos = b.index(sig, pos + 1)
+    b[pos + offset:pos + offset + len(value)] = value
+    return bytes(b)
+
+
+def _encrypted_zip() -> bytes:
+    data = make_zip([("p.csv", b"sku,name\nS1,x\n"), ("S1/a.jpg", jpeg("e"))], zipfile.ZIP_STORED)
+    data = _patched(data, b"PK\x03\x04", 6, b"\x01\x00")      # general purpose bit 0
+    return _patched(data, b"PK\x01\x02", 8, b"\x01\x00")
+
+
+def _local_header_lies() -> bytes:
+    data = make_zip([("p.csv", b"sku,name\nS1,x\n"), ("S1/a.jpg", jpeg("l"))], zipfile.ZIP_STORED)
+    return _patched(data, b"PK\x03\x04", 30, b"S2")             # the local name differs
+
+
 HOSTILE = {
+    "duplicate": (_dup_zip, 'entry "S1/a.jpg": duplicate name'),
+    "backslash": (lambda: make_zip([("p.csv", b"sku,name\nS1,x\n"), ("S1\\a.jpg", jpeg("b"))]),
+                  "name holds a backslash"),
+    "bzip2": (lambda: make_zip([("p.csv", b"sku,name\nS1,x\n"), ("S1/a.jpg", jpeg("z"))], zipfile.ZIP_BZIP2),
+              "compression method other than store or deflate"),
+    "encrypted": (_encrypted_zip, 'entry "S1/a.jpg": encrypted entry'),
+    "local-header": (_local_header_lies, 'entry "S1/a.jpg": local header disagrees with the central directory'),
+    "10001-entries": (lambda: make_zip([("p.csv", b"sku,name\n")] + [(f"S/{i}.txt", b"") for i in range(10000)],
+                                       zipfile.ZIP_STORED),
+                      "archive: more than 10,000 entries"),
     "escape": (lambda: make_zip([("p.csv", b"sku,name\nS1,x\n"), ("../evil.jpg", jpeg("e"))]),
                'entry "../evil.jpg": name escapes the archive root'),
     "absolute": (lambda: make_zip([("p.csv", b"sku,name\nS1,x\n"), ("/tmp/evil.jpg", jpeg("e"))]),
