@@ -3,6 +3,7 @@
 #include "config.h"
 #include "db.h"
 #include "filename.h"
+#include "form.h"
 #include "log.h"
 #include "responder.h"
 #include "storage.h"
@@ -17,6 +18,9 @@
 #define TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 #define FORM_SLACK (64 * 1024)         /* the form's other bytes beside the file */
 #define FILENAME_CHARS 255
+#define TOO_LARGE "File larger than BULK_MAX_UPLOAD_BYTES"
+
+static long long max_upload;           /* BULK_MAX_UPLOAD_BYTES */
 
 /* The BulkUploadTask shape of row t, as JSON text built by PostgreSQL. */
 #define TASK_JSON "json_build_object('owner_id', t.owner_id, 'id', t.id, " \
@@ -31,10 +35,9 @@
 
 static const char *const statuses[] = { "PENDING", "PROCESSING", "COMPLETED", "FAILED", NULL };
 
-enum { U_FILE, U_CAPTION, U_SHOOTING, U_SKIP };
-/* Not const: the file's cap is BULK_MAX_UPLOAD_BYTES, known once the configuration is read. */
-static struct jfield upload_fields[] = {
-	[U_FILE] = { .name = "file", .src = JS_FILE, .type = JF_FILE, .flags = JF_REQUIRED },
+/* The multipart file part is not a field: create_task streams it to storage itself. */
+enum { U_CAPTION, U_SHOOTING, U_SKIP };
+static const struct jfield upload_fields[] = {
 	[U_CAPTION] = { .name = "caption_products", .src = JS_QUERY, .type = JF_BOOL },
 	[U_SHOOTING] = { .name = "shooting_id", .src = JS_QUERY, .type = JF_UUID },
 	[U_SKIP] = { .name = "skip_existing_skus", .src = JS_QUERY, .type = JF_BOOL },
@@ -57,13 +60,32 @@ static void send_text(struct http_request *r, const PGresult *res)
 		http_send_json(r, 200, o);
 }
 
-/* 1 when the spooled file starts like a ZIP (a local header, or the end record of an empty one). */
-static int looks_zip(int fd)
-{
-	unsigned char m[4];
+/* The file part on its way to storage: refused (-1) as soon as its first 4 bytes are not a
+ * ZIP's (a local header, or the end record of an empty archive), or it ends before 4. */
+struct zip_src {
+	struct form_stream *fs;
+	unsigned char head[4];
+	size_t nhead;
+	int checked, not_zip;
+};
 
-	return pread(fd, m, 4, 0) == 4 && m[0] == 'P' && m[1] == 'K' &&
-	    ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6));
+static ssize_t zip_read(void *vctx, char *buf, size_t n)
+{
+	struct zip_src *z = vctx;
+	ssize_t got = form_stream_read(z->fs, buf, n);
+	const unsigned char *m = z->head;
+	ssize_t i;
+
+	for (i = 0; i < got && z->nhead < 4; i++)
+		z->head[z->nhead++] = (unsigned char)buf[i];
+	if (!z->checked && (z->nhead == 4 || got == 0)) {
+		z->checked = 1;
+		z->not_zip = !(z->nhead == 4 && m[0] == 'P' && m[1] == 'K' &&
+		    ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6)));
+		if (z->not_zip)
+			return -1;
+	}
+	return got;
 }
 
 /* The original file name cut to 255 characters (not bytes), as UTF-8. Malloc'd. */
@@ -97,39 +119,75 @@ static enum herr shooting_ok(struct http_request *r, const char *id, int *found)
 	return e;
 }
 
+/* Stream the file part to key (at most max bytes), then read the rest of the body. */
+static enum herr store_zip(struct form_stream *fs, const char *key,
+    long long max, const char **detail)
+{
+	struct zip_src z = { .fs = fs };
+	struct storage_obj obj;
+	enum storage_err se = storage_put_stream(key, zip_read, &z, -1, max, "application/zip", &obj);
+	enum herr e;
+
+	*detail = NULL;
+	if (z.not_zip) {
+		*detail = "The file is not a ZIP archive";
+		return HE_BAD_REQUEST;
+	}
+	if (se == ST_TOO_LARGE || (se == ST_READ_ERROR && form_stream_error(fs, detail) == HE_TOO_LARGE)) {
+		*detail = TOO_LARGE;
+		return HE_TOO_LARGE;
+	}
+	if (se == ST_READ_ERROR)
+		return form_stream_error(fs, detail);
+	if (se != ST_OK) {
+		if (se != ST_UNAVAILABLE)
+			log_error("storing %s failed: %s", key, storage_strerror(se));
+		return storage_herr(se, detail);
+	}
+	if ((e = form_stream_finish(fs, detail)) != HE_OK) {
+		storage_delete(key);     /* a body that went wrong after the part is no upload */
+		if (e == HE_TOO_LARGE)
+			*detail = TOO_LARGE;
+	}
+	return e;
+}
+
 static void create_task(struct http_request *r)
 {
 	static const char ins[] = "WITH t AS (INSERT INTO bulk_upload_tasks (id, owner_id, filename, "
 	    "storage_key, caption_products, shooting_id, skip_existing_skus) VALUES ($1::uuid, "
 	    "$2::uuid, $3, $4, $5::boolean, $6::uuid, $7::boolean) RETURNING *) SELECT " TASK_JSON " FROM t";
-	const struct jvalue *jv = r->jv, *f = &jv[U_FILE];
+	static const char *const loc[] = { "body", "file", NULL };
+	const struct jvalue *jv = r->jv;
 	char id[UUID_STR_LEN + 1], safe[SAFE_FILENAME_MAX + 1], key[STORAGE_KEY_MAX + 1];
 	char *name = NULL;
-	const char *p[7];
+	const char *p[7], *fn, *detail = NULL;
 	PGresult *res = NULL;
-	struct storage_obj obj;
-	enum storage_err se;
+	struct form_stream *fs = NULL;
 	enum herr e = HE_OK;
 	int found = 1;
 
-	if (!looks_zip(f->fd)) {
-		http_error(r, HE_BAD_REQUEST, "The file is not a ZIP archive");
-		return;
-	}
 	if (jv[U_SHOOTING].present && ((e = shooting_ok(r, jv[U_SHOOTING].uuid, &found)) != HE_OK || !found)) {
 		http_error(r, e != HE_OK ? e : HE_NOT_FOUND, "Shooting not found");
 		return;
 	}
-	if (uuid_v4(id) != 0 || safe_filename(f->s, f->slen, safe) != 0 ||
-	    (name = task_filename(f->s, f->slen)) == NULL) {
+	if ((e = form_stream_open(r, "file", max_upload + FORM_SLACK, &fs, &detail)) != HE_OK) {
+		http_error(r, e, e == HE_TOO_LARGE ? TOO_LARGE : detail);
+		return;
+	}
+	if (fs == NULL || (fn = form_stream_filename(fs)) == NULL) {
+		verrs_add(&r->verrs, "missing", loc, "Field required", NULL, NULL);
+		http_error(r, HE_VALIDATION, NULL);
+		goto out;
+	}
+	if (uuid_v4(id) != 0 || safe_filename(fn, strlen(fn), safe) != 0 ||
+	    (name = task_filename(fn, strlen(fn))) == NULL) {
 		http_error(r, HE_INTERNAL, NULL);
 		goto out;
 	}
 	snprintf(key, sizeof key, "bulk-uploads/%s/%s", id, safe[0] ? safe : "upload.zip");
-	if ((se = storage_put_fd(key, f->fd, f->i, "application/zip", &obj)) != ST_OK) {
-		if (se != ST_UNAVAILABLE)
-			log_error("storing %s failed: %s", key, storage_strerror(se));
-		http_error(r, se == ST_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL, NULL);
+	if ((e = store_zip(fs, key, max_upload, &detail)) != HE_OK) {
+		http_error(r, e, detail);
 		goto out;
 	}
 	p[0] = id; p[1] = r->user->id; p[2] = name[0] ? name : "upload.zip"; p[3] = key;
@@ -143,6 +201,7 @@ static void create_task(struct http_request *r)
 		send_text(r, res);
 	}
 out:
+	form_stream_free(fs);
 	PQclear(res);
 	free(name);
 }
@@ -204,8 +263,7 @@ static void get_errors(struct http_request *r)
 	get_one(r, 1);
 }
 
-/* Not const: the POST routes' body cap follows BULK_MAX_UPLOAD_BYTES. */
-static struct route routes[] = {
+static const struct route routes[] = {
 	{ "POST", "/api/v1/products/bulk-upload/", RF_AUTH, 0, upload_fields, NF(upload_fields),
 	  create_task, .too_large = "File larger than BULK_MAX_UPLOAD_BYTES" },
 	{ "POST", "/api/v1/products/bulk-upload", RF_AUTH, 0, upload_fields, NF(upload_fields),
@@ -220,8 +278,7 @@ int main(void)
 {
 	const struct config *c = config_init_or_die();
 
-	upload_fields[U_FILE].max_len = c->bulk_max_upload_bytes;
-	routes[0].body_max = routes[1].body_max = (size_t)c->bulk_max_upload_bytes + FORM_SLACK;
+	max_upload = c->bulk_max_upload_bytes;
 	if (storage_init(c) != 0)
 		return 1;
 	return responder_main("bulk-upload", routes, NF(routes));

@@ -2,6 +2,7 @@
 CGI) lands in the bucket under bulk-uploads/, files-cron reads it from there, ingests the images
 into media/ and deletes the archive; a hostile archive is refused with nothing written."""
 import json
+import os
 
 import pytest
 from urllib3 import encode_multipart_formdata
@@ -14,7 +15,9 @@ CDN = "https://cdn.example.com"
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    srv = S3rver(str(tmp_path_factory.mktemp("s3rver-bulk")))
+    d = str(tmp_path_factory.mktemp("s3rver-bulk"))
+    srv = S3rver(d)
+    srv.dir = d
     yield srv
     srv.stop()
 
@@ -71,3 +74,37 @@ def test_s3_missing_archive(stack, s3, make_user):
     assert p.returncode == 0, p.stderr
     row = task(stack, t["id"])
     assert row["status"] == "FAILED" and "missing from storage" in row["error_message"], row
+
+
+def _bulk_keys(s3) -> list:
+    """Everything s3rver holds under bulk-uploads/ (read from its directory: s3rver refuses
+    curl's signature of a ListObjectsV2 query)."""
+    top = os.path.join(s3.dir, "data", S3rver.BUCKET, "bulk-uploads")
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(top) for f in files)
+
+
+def task_key(t) -> str:
+    return f"bulk-uploads/{t['id']}/s3.zip"
+
+
+def test_s3_refusals_leave_nothing(stack, s3, make_user):
+    """Not a ZIP (400) and over BULK_MAX_UPLOAD_BYTES (413, the part streamed past the cap):
+    no object under bulk-uploads/, no task row."""
+    u = make_user(tag="bulks3")
+    binary = bin_path(stack, "fcgi-bin/bulk-upload.fcgi")
+    before = _bulk_keys(s3)
+    t = post(stack, s3, u, make_zip([("p.csv", b"sku,name\n")]))     # the listing does see uploads
+    assert len(_bulk_keys(s3)) > len(before)
+    sql(stack, "DELETE FROM bulk_upload_tasks WHERE id = :'v0'", t["id"])
+    s3._curl("-X", "DELETE", f"{s3.url}/{s3.BUCKET}/{task_key(t)}")
+    before = _bulk_keys(s3)
+    cases = [(b"GIF89a" + b"x" * 200000, {}, 400, "The file is not a ZIP archive"),
+             (make_zip([("p.csv", b"sku,name\n"), ("x.bin", os.urandom(300000))], method=0),
+              {"BULK_MAX_UPLOAD_BYTES": "100000"}, 413, "File larger than BULK_MAX_UPLOAD_BYTES")]
+    for data, extra, code, detail in cases:
+        body, ctype = encode_multipart_formdata({"file": ("s3.zip", data, "application/zip")})
+        status, _, out, rc = cgi(binary, stack, "POST", "/api/v1/products/bulk-upload/", body, token=u.token,
+                                 settings={**s3.settings(CDN), **extra}, extra_env={"CONTENT_TYPE": ctype})
+        assert rc == 0 and status == code and json.loads(out) == {"detail": detail}, (status, out)
+    assert _bulk_keys(s3) == before
+    assert sql(stack, "SELECT count(*) FROM bulk_upload_tasks WHERE owner_id = :'v0'", u.id) == ["0"]

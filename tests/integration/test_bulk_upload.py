@@ -3,6 +3,8 @@ PENDING to COMPLETED through the HTTP API; the 400/404/413 refusals; visibility.
 import json
 import os
 import subprocess
+import threading
+import time
 import uuid
 
 import pytest
@@ -133,3 +135,87 @@ def test_413_over_bulk_max_upload_bytes_as_cgi(stack, bulk, make_user):
     p = subprocess.run([binary], env=env, input=body, capture_output=True, timeout=60)
     assert p.stdout.startswith(b"Status: 200") or b"\r\n\r\n{" in p.stdout and b"PENDING" in p.stdout, p.stdout[:300]
     bulk.run()
+
+
+def _cgi_env(stack, user, body_len, ctype, **extra):
+    env = dict(stack.child_env)
+    env.update({"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST", "REQUEST_URI": BASE + "/",
+                "CONTENT_LENGTH": str(body_len), "CONTENT_TYPE": ctype,
+                "HTTP_AUTHORIZATION": "Bearer " + user.token})
+    env.update(extra)
+    return env
+
+
+def test_non_zip_refused_before_the_body_ends_as_cgi(stack, bulk, make_user):
+    """8 MiB that are not a ZIP, sent 64 KiB every 50 ms: the 400 comes after the first bytes of
+    the part, long before the client is done (a responder that reads the whole form first
+    answers only once all of it has been sent). Nothing stored, no task."""
+    u = make_user(tag="bulkhttp")
+    binary = os.path.normpath(os.path.join(os.path.dirname(stack.admin_path), "..", "fcgi-bin",
+                                           "bulk-upload.fcgi"))
+    body, ctype = encode_multipart_formdata({"file": ("slow.zip", b"%PDF" + b"x" * (8 << 20), "application/zip")})
+    before_rows = bulk.sql("SELECT count(*) FROM bulk_upload_tasks")
+    before = stored_all(bulk)
+    p = subprocess.Popen([binary], env=_cgi_env(stack, u, len(body), ctype), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    sent, chunk = 0, 64 * 1024
+    sent_at_answer = []
+
+    def feed():
+        nonlocal sent
+        try:
+            while sent < len(body) and p.poll() is None:
+                p.stdin.write(body[sent:sent + chunk])
+                p.stdin.flush()
+                sent += chunk
+                time.sleep(0.05)
+        except (BrokenPipeError, OSError):
+            pass
+
+    th = threading.Thread(target=feed, daemon=True)
+    th.start()
+    out = b""
+    while not (b"\r\n\r\n" in out and out.rstrip().endswith(b"}")):
+        more = os.read(p.stdout.fileno(), 65536)     # the answer, before the responder lingers
+        if not more:
+            break
+        out += more
+    sent_at_answer.append(sent)
+    p.wait(timeout=60)
+    th.join(timeout=60)
+    head, _, rest = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"Status: 400"), out[:300]
+    assert json.loads(rest) == {"detail": "The file is not a ZIP archive"}
+    assert sent_at_answer[0] < len(body) // 4, f"answered after {sent_at_answer[0]} of {len(body)} bytes"
+    assert stored_all(bulk) == before, "nothing left in storage"
+    assert bulk.sql("SELECT count(*) FROM bulk_upload_tasks") == before_rows
+
+
+def stored_all(bulk):
+    """Every file under bulk-uploads/ (temp files of the local backend included)."""
+    found = []
+    for top in ("bulk-uploads", ".tmp"):
+        for d, _, files in os.walk(os.path.join(bulk.root, top)):
+            found += [os.path.join(d, f) for f in files]
+    return sorted(found)
+
+
+def test_413_and_400_leave_nothing_as_cgi(stack, bulk, make_user):
+    """A streamed part over the cap (Content-Length under the form's slack) is 413; a truncated
+    body after a ZIP head is refused: no object, no temp file, no task row."""
+    u = make_user(tag="bulkhttp")
+    binary = os.path.normpath(os.path.join(os.path.dirname(stack.admin_path), "..", "fcgi-bin",
+                                           "bulk-upload.fcgi"))
+    big = make_zip([("p.csv", b"sku,name\n"), ("x.bin", os.urandom(300000))], method=0)
+    body, ctype = encode_multipart_formdata({"file": ("big.zip", big, "application/zip")})
+    rows, before = bulk.sql("SELECT count(*) FROM bulk_upload_tasks"), stored_all(bulk)
+    p = subprocess.run([binary], env=_cgi_env(stack, u, len(body), ctype, BULK_MAX_UPLOAD_BYTES="100000"),
+                       input=body, capture_output=True, timeout=60)
+    assert p.stdout.startswith(b"Status: 413"), p.stdout[:300]
+    # the multipart body cut after the part's data: the close delimiter never comes
+    cut = body[:len(body) - 10]
+    p = subprocess.run([binary], env=_cgi_env(stack, u, len(cut), ctype), input=cut, capture_output=True,
+                       timeout=60)
+    assert p.stdout.startswith(b"Status: 400"), p.stdout[:300]
+    assert b"There was an error parsing the body" in p.stdout
+    assert stored_all(bulk) == before and bulk.sql("SELECT count(*) FROM bulk_upload_tasks") == rows
