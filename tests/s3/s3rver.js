@@ -40,7 +40,11 @@ const server = new S3rver({
   port,
   directory,
   silent: true,
-  configureBuckets: [{ name: bucket }],
+  // S3RVER_CORS_FILE: a CORSConfiguration XML for the bucket (the browser tests of /demo/).
+  configureBuckets: [{
+    name: bucket,
+    configs: process.env.S3RVER_CORS_FILE ? [require('fs').readFileSync(process.env.S3RVER_CORS_FILE)] : [],
+  }],
 });
 
 // The ETag of bucket/key as s3rver reports it (quoted), or null when there is no such object.
