@@ -2,6 +2,7 @@
 #include "form.h"
 #include "fdio.h"
 #include "log.h"
+#include "mediatype.h"
 #include "multipart.h"
 #include "tmpfile.h"
 #include <errno.h>
@@ -183,4 +184,176 @@ void form_free(struct form_field *fields, size_t n)
 		fields[i].fd = -1;
 		fields[i].present = 0;
 	}
+}
+
+/* form_stream: the parser is fed one chunk of the body at a time, as the reader pulls. One
+ * chunk of input gives at most that chunk and the held-back delimiter candidate as output. */
+#define FS_CHUNK 65536
+#define FS_PEND (2 * FS_CHUNK)
+
+struct form_stream {
+	struct http_request *r;
+	struct mp_parser *p;
+	const char *name;
+	long long body_max, total;
+	enum { FS_BEFORE, FS_IN, FS_AFTER } state;
+	char *filename;
+	size_t plen, poff;        /* the part's bytes parsed but not yet pulled */
+	enum herr err;
+	const char *detail;
+	int eof;                  /* the body was read to its end and the parser finished */
+	char pend[FS_PEND];
+	char in[FS_CHUNK];
+};
+
+static int fs_begin(void *vctx, const struct mp_part *p)
+{
+	struct form_stream *fs = vctx;
+
+	if (fs->state != FS_BEFORE || p->filename == NULL || strcmp(p->name, fs->name) != 0)
+		return 0;     /* a later part of the same name is ignored: the first one is stored */
+	if ((fs->filename = strdup(p->filename)) == NULL) {
+		fs->err = HE_INTERNAL;
+		return -1;
+	}
+	fs->state = FS_IN;
+	return 0;
+}
+
+static int fs_data(void *vctx, const char *buf, size_t len)
+{
+	struct form_stream *fs = vctx;
+
+	if (fs->state != FS_IN)
+		return 0;
+	if (len > FS_PEND - fs->plen) {     /* cannot happen given FS_PEND; refuse rather than grow */
+		log_error("form_stream: pending part data over %d bytes", FS_PEND);
+		fs->err = HE_INTERNAL;
+		return -1;
+	}
+	memcpy(fs->pend + fs->plen, buf, len);
+	fs->plen += len;
+	return 0;
+}
+
+static int fs_end(void *vctx)
+{
+	struct form_stream *fs = vctx;
+
+	if (fs->state == FS_IN)
+		fs->state = FS_AFTER;
+	return 0;
+}
+
+/* Read and parse one more chunk of the body. 0, or -1 with fs->err set. */
+static int fs_pump(struct form_stream *fs)
+{
+	enum mp_status st;
+	ssize_t got;
+
+	if (fs->err != HE_OK)
+		return -1;
+	if (fs->eof)
+		return 0;
+	got = http_read_stream(fs->r, fs->in, sizeof(fs->in));
+	if (got < 0) {
+		fs->err = http_body_error(fs->r);
+		return -1;
+	}
+	if (got == 0) {
+		fs->eof = 1;
+		st = mp_finish(fs->p);
+	} else if ((fs->total += got) > fs->body_max) {
+		fs->err = HE_TOO_LARGE;
+		return -1;
+	} else {
+		st = mp_feed(fs->p, fs->in, (size_t)got);
+	}
+	if (st != MP_OK && fs->err == HE_OK) {
+		log_info("multipart body refused: %s", mp_strerror(st));
+		fs->err = HE_BAD_REQUEST;
+		fs->detail = "There was an error parsing the body";
+	}
+	return fs->err == HE_OK ? 0 : -1;
+}
+
+enum herr form_stream_open(struct http_request *r, const char *name, long long body_max,
+    struct form_stream **out, const char **detail)
+{
+	static const struct mp_callbacks cb = { fs_begin, fs_data, fs_end };
+	char boundary[LIM_MP_BOUNDARY + 1];
+	struct form_stream *fs;
+
+	*out = NULL;
+	*detail = NULL;
+	if (r->content_length > body_max)
+		return HE_TOO_LARGE;
+	if (r->content_type == NULL || !mediatype_is(r->content_type, "multipart/form-data"))
+		return HE_OK;
+	if (mp_boundary(r->content_type, boundary, sizeof(boundary)) < 0) {
+		*detail = "There was an error parsing the body";
+		return HE_BAD_REQUEST;
+	}
+	if ((fs = calloc(1, sizeof(*fs))) == NULL || (fs->p = mp_new(boundary, &cb, fs)) == NULL) {
+		free(fs);
+		return HE_INTERNAL;
+	}
+	fs->r = r;
+	fs->name = name;
+	fs->body_max = body_max;
+	while (fs->state == FS_BEFORE && !fs->eof)
+		if (fs_pump(fs) != 0) {
+			enum herr e = form_stream_error(fs, detail);
+			form_stream_free(fs);
+			return e;
+		}
+	*out = fs;
+	return HE_OK;
+}
+
+const char *form_stream_filename(const struct form_stream *fs)
+{
+	return fs->state == FS_BEFORE ? NULL : fs->filename;
+}
+
+ssize_t form_stream_read(void *vfs, char *buf, size_t n)
+{
+	struct form_stream *fs = vfs;
+
+	for (;;) {
+		if (fs->poff < fs->plen) {
+			if (n > fs->plen - fs->poff)
+				n = fs->plen - fs->poff;
+			memcpy(buf, fs->pend + fs->poff, n);
+			if ((fs->poff += n) == fs->plen)
+				fs->poff = fs->plen = 0;
+			return (ssize_t)n;
+		}
+		if (fs->state != FS_IN)
+			return fs->err == HE_OK ? 0 : -1;
+		if (fs->eof || fs_pump(fs) != 0)
+			return -1;     /* the body ended inside the part: mp_finish said so */
+	}
+}
+
+enum herr form_stream_error(const struct form_stream *fs, const char **detail)
+{
+	*detail = fs->detail;
+	return fs->err;
+}
+
+enum herr form_stream_finish(struct form_stream *fs, const char **detail)
+{
+	while (!fs->eof && fs_pump(fs) == 0)
+		;
+	return form_stream_error(fs, detail);
+}
+
+void form_stream_free(struct form_stream *fs)
+{
+	if (fs == NULL)
+		return;
+	mp_free(fs->p);
+	free(fs->filename);
+	free(fs);
 }

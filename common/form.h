@@ -2,6 +2,7 @@
 #ifndef FILES_FORM_H
 #define FILES_FORM_H
 #include <stddef.h>
+#include <sys/types.h>
 #include "http.h"
 
 /* One expected field; the caller fills name/is_file/limits, form_read fills the rest. */
@@ -30,5 +31,22 @@ enum herr form_read(struct http_request *r, struct form_field *fields, size_t n,
     long long body_max, const char **detail);
 /* Release what form_read kept (closes the temp files). */
 void form_free(struct form_field *fields, size_t n);
+
+/*
+ * One file part streamed, never spooled: the body is read as multipart/form-data only as far
+ * as the caller pulls it. form_stream_open reads up to the start of the first file part named
+ * name (other parts are skipped); *fs is NULL when the body is not multipart/form-data, and
+ * form_stream_filename is NULL when no such part came. Errors as form_read.
+ */
+struct form_stream;
+enum herr form_stream_open(struct http_request *r, const char *name, long long body_max,
+    struct form_stream **fs, const char **detail);
+const char *form_stream_filename(const struct form_stream *fs);
+/* A storage_read_fn over the part's bytes: >0, 0 at its end, -1 (form_stream_error says why). */
+ssize_t form_stream_read(void *fs, char *buf, size_t n);
+enum herr form_stream_error(const struct form_stream *fs, const char **detail);
+/* Read the rest of the body: HE_OK when it ends as a well-formed multipart body. */
+enum herr form_stream_finish(struct form_stream *fs, const char **detail);
+void form_stream_free(struct form_stream *fs);
 
 #endif

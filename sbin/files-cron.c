@@ -14,6 +14,12 @@
  * caption-pending (sbin/run-imports.c, sbin/caption-pending.c) join this table.
  */
 static const struct cron_command commands[] = {
+	{ "run-imports", cron_run_imports, "run-imports [--max-tasks N] [--stale-after SECONDS]",
+	  "Process pending bulk uploads (and take over those whose worker went silent for\n"
+	  "  --stale-after seconds, default 120), at most N tasks (default 100)." },
+	{ "caption-pending", cron_caption_pending, "caption-pending [--max N]",
+	  "Caption products left pending (no CAPTION_SERVICE_URL at import time), at most N\n"
+	  "  (default 1000); nothing to do without CAPTION_SERVICE_URL." },
 	{ "sweep-temp", cron_sweep_temp, "sweep-temp [--older-than SECONDS] [--dry-run]",
 	  "Delete abandoned temp/ objects, oversized ones, stale upload records, media/ objects\n"
 	  "  without a row and pending resources older than an hour (with their objects)." },

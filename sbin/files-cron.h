@@ -28,5 +28,13 @@ void cron_fail(const char *name, const char *fmt, ...) __attribute__((format(pri
 
 /* sweep-temp.c: API.md §8 sweep-temp. */
 int cron_sweep_temp(int argc, char **argv);
+/* run-imports.c: API.md §8 run-imports. */
+int cron_run_imports(int argc, char **argv);
+/* caption-pending.c: API.md §8 caption-pending. */
+int cron_caption_pending(int argc, char **argv);
+/* Caption product id's cover through CAPTION_SERVICE_URL and store it ("done", or "failed"
+ * when the service fails); nothing without a service. 0, or -1 when the database failed. */
+int cron_caption_product(const char *id, const char *sku, const char *name,
+    const char *description, const char *cover_url);
 
 #endif

@@ -27,7 +27,7 @@ FILES_BIN_ROOT=$FILES_ROOT
 FILES_PACKAGES=(
     build-essential autoconf automake libtool pkg-config
     libfcgi-dev libpq-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libzip-dev
-    libpcre2-dev libcrypt-dev check
+    libpcre2-dev libcrypt-dev libcsv-dev check
     postgresql-15 lighttpd lighttpd-modules-lua curl openssl ca-certificates
     python3 python3-pytest python3-requests python3-jwt python3-bcrypt
 )

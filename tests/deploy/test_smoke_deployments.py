@@ -384,6 +384,31 @@ def test_smoke_apache_media_static(server_dep, storage_of):
 
 
 # --------------------------------------------------------------------------------------
+# Bulk upload (API.md §7): the responder behind each deployment; the import itself is files-cron's
+
+
+def test_smoke_bulk_upload(dep, person):
+    import io
+    import zipfile
+    from urllib3 import encode_multipart_formdata
+    zb = io.BytesIO()
+    with zipfile.ZipFile(zb, "w") as z:
+        z.writestr("p.csv", "sku,name\nB1,n\n")
+        z.writestr("B1/cover.jpg", b"\xff\xd8\xff\xe0" + uuid.uuid4().bytes * 20)
+    body, ctype = encode_multipart_formdata({"file": ("smoke.zip", zb.getvalue(), "application/zip")})
+    t = assert_status(dep.post("/api/v1/products/bulk-upload/", token=person.token, data=body,
+                               headers={"Content-Type": ctype}), 200)
+    assert t["status"] == "PENDING" and t["filename"] == "smoke.zip" and t["file_url"] is None
+    assert assert_status(dep.get(f"/api/v1/products/bulk-upload/{t['id']}", token=person.token), 200)["id"] == t["id"]
+    assert assert_status(dep.get(f"/api/v1/products/bulk-upload/{t['id']}/errors", token=person.token), 200) == []
+    lst = assert_status(dep.get("/api/v1/products/bulk-upload?limit=1", token=person.token), 200)
+    assert isinstance(lst, list) and len(lst) == 1
+    body, ctype = encode_multipart_formdata({"file": ("x.zip", b"not a zip", "application/zip")})
+    assert_error(dep.post("/api/v1/products/bulk-upload", token=person.token, data=body,
+                          headers={"Content-Type": ctype}), 400, "The file is not a ZIP archive")
+
+
+# --------------------------------------------------------------------------------------
 # openapi (issue 12): the document, /docs and /demo/ on every Apache deployment
 
 
