@@ -1,0 +1,6 @@
+# /etc/cron.d/sartiq-files: files-cron sweeps expired uploads and the like (files-cron(8)).
+# Commented out until /etc/sartiq-files/files.conf is filled in and the database migrated
+# (/usr/share/doc/sartiq-files/deployment.md, "From the Debian package"); then remove the
+# '#' of the last line. Run it on one host only.
+FILES_CONFIG=/etc/sartiq-files/files.conf
+#*/5 * * * * sartiq-files [ -x /usr/sbin/files-cron ] && /usr/sbin/files-cron
