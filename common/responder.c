@@ -8,22 +8,11 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
-
-/* glibc calls .init_array functions with main's arguments, before main: every responder
- * answers --version here, whatever its main(void) sets up first (configuration, storage). */
-static void version_early(int argc, char **argv, char **envp)
-{
-	if (files_version_requested(argc, argv))
-		exit(fflush(stdout) == 0 ? 0 : 1);
-}
-__attribute__((section(".init_array"), used))
-static void (*const version_early_entry)(int, char **, char **) = version_early;
 
 static ssize_t fcgi_read(void *ctx, char *buf, size_t n)
 {
@@ -147,3 +136,13 @@ int responder_main(const char *name, const struct route *t, size_t n)
 	db_close();
 	return 0;
 }
+
+/* glibc calls .init_array functions with main's arguments, before main: every responder
+ * answers --version here, whatever its main(void) sets up first (configuration, storage). */
+static void version_early(int argc, char **argv, char **envp)
+{
+	if (files_version_requested(argc, argv))
+		_exit(fflush(stdout) == 0 ? 0 : 1);
+}
+__attribute__((section(".init_array"), used))
+static void (*const version_early_entry)(int, char **, char **) = version_early;
