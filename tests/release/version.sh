@@ -4,7 +4,9 @@
 # CGI query without '=' arrives as arguments. FILES_PROGRAMS: the built programs.
 set -u
 fail=0
-[ -n "${FILES_VERSION:-}" ] && [ -n "${FILES_PROGRAMS:-}" ] || { echo "FILES_VERSION/FILES_PROGRAMS unset"; exit 99; }
+if [ -z "${FILES_VERSION:-}" ] || [ -z "${FILES_PROGRAMS:-}" ]; then
+	echo "FILES_VERSION/FILES_PROGRAMS unset"; exit 99
+fi
 for p in $FILES_PROGRAMS; do
 	name=${p##*/}
 	want="$name (sartiq-files) $FILES_VERSION"
