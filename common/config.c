@@ -1,6 +1,7 @@
 /* config.c: settings from the environment or a FILES_CONFIG file, validated once (see config.h). */
 #include "config.h"
 #include "flimits.h"
+#include "num.h"
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
@@ -48,6 +49,10 @@ static const struct setting settings[] = {
 	{ "BULK_MAX_UNCOMPRESSED_BYTES", C_INT, "4294967296", 1, 1LL << 44, F(bulk_max_uncompressed_bytes) },
 	{ "CORS_ORIGINS", C_STR, "", 0, 0, NOFIELD },
 	{ "CAPTION_SERVICE_URL", C_URL, NULL, 0, 0, F(caption_service_url) },
+	/* a request body with no byte for this long, or slower than BODY_MIN_RATE bytes/s past
+	 * that time, is answered 408 and abandoned (issue 9 item 2) */
+	{ "BODY_READ_TIMEOUT_SECONDS", C_INT, "20", 1, 3600, F(body_read_timeout_seconds) },
+	{ "BODY_MIN_RATE", C_INT, "500", 0, 1LL << 30, F(body_min_rate) },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 #define STRF(c, s) ((char **)((char *)(c) + (s)->off))
@@ -148,17 +153,7 @@ static int read_file_values(const char *text, size_t len, char **vals, char *err
 
 static int parse_ll(const char *s, long long min, long long max, long long *out)
 {
-	char *end;
-	long long v;
-
-	if (*s == '\0' || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return num_parse(s, NUM_SIGNED, min, max, out);
 }
 
 static int valid_url(const char *s)

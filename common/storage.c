@@ -1,12 +1,27 @@
 /* storage.c: the storage interface: key rules, error texts and dispatch to the configured backend. */
 #include "storage.h"
 #include "storage_int.h"
+#include "fdio.h"
 #include "log.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 static const struct storage_ops *backend;   /* set by storage_init, NULL before */
+
+enum herr storage_herr(enum storage_err e, const char **detail)
+{
+	*detail = NULL;
+	switch (e) {
+	case ST_OK: return HE_OK;
+	case ST_TOO_LARGE: *detail = "Upload larger than allowed"; return HE_TOO_LARGE;
+	case ST_SHORT: *detail = "Upload shorter than the declared size"; return HE_BAD_REQUEST;
+	case ST_READ_ERROR: *detail = "Upload body could not be read"; return HE_BAD_REQUEST;
+	case ST_UNAVAILABLE: return HE_STORAGE_UNAVAILABLE;
+	case ST_NOT_FOUND: case ST_PRECONDITION: case ST_BAD_KEY: case ST_ERROR: break;
+	}
+	return HE_INTERNAL;
+}
 
 const char *storage_strerror(enum storage_err e)
 {
@@ -89,18 +104,7 @@ int storage_prefix_ok(const char *prefix)
 
 int storage_write_all(int fd, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return fd_write_all(fd, p, n);
 }
 
 enum storage_err storage_spool(int fd, storage_read_fn rd, void *ctx, long long expect,

@@ -114,6 +114,11 @@ size_t utf8_chars(const char *s, size_t len)
 
 int utf8_valid(const char *s, size_t len)
 {
+	return utf8_check(s, len, 0);
+}
+
+int utf8_check(const char *s, size_t len, int allow_nul)
+{
 	size_t i = 0;
 
 	while (i < len) {
@@ -121,7 +126,7 @@ int utf8_valid(const char *s, size_t len)
 		size_t need, k;
 		unsigned int cp;
 
-		if (c == 0)
+		if (c == 0 && !allow_nul)
 			return 0;
 		if (c < 0x80) { i++; continue; }
 		if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
@@ -342,4 +347,14 @@ char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes)
 char *pct_encode_path(const char *s, size_t len)
 {
 	return pct_encode(s, len, "-._~/", 0);
+}
+
+void verrs_loc_append_index(struct verrs *v, size_t from, size_t index)
+{
+	size_t i, n = verrs_count(v);
+	json_object *loc;
+
+	for (i = from; i < n; i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(v->list, i), "loc", &loc))
+			json_object_array_add(loc, json_object_new_int64((int64_t)index));
 }

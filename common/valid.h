@@ -27,6 +27,9 @@ void verrs_add(struct verrs *v, const char *type, const char *const *loc, const 
 void verrs_add_loc(struct verrs *v, const char *type, json_object *loc, const char *msg,
     json_object *input, json_object *ctx);
 
+/* Append index to the loc of every error from position from on (a list item's errors). */
+void verrs_loc_append_index(struct verrs *v, size_t from, size_t index);
+
 /* Percent-decode src (len bytes) into a malloc'd string; invalid escapes are kept literally.
  * *outlen gets the decoded length (the result may hold NUL bytes). NULL on ENOMEM. */
 char *pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen);
@@ -40,6 +43,9 @@ int valid_uuid(struct verrs *v, const char *loc0, const char *name, const char *
 size_t utf8_chars(const char *s, size_t len);
 /* 1 when s (len bytes) is valid UTF-8 without NUL, else 0. */
 int utf8_valid(const char *s, size_t len);
+/* The one RFC 3629 check (no overlong forms, surrogates or values past U+10FFFF); NUL
+ * bytes allowed when allow_nul. 1 valid, else 0. */
+int utf8_check(const char *s, size_t len, int allow_nul);
 
 /* Longest storage key (bytes) valid_storage_path accepts: S3's and R2's own limit. */
 #define LIM_STORAGE_KEY 1024
