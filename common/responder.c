@@ -3,6 +3,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "version.h"
 #include <fcgiapp.h>
 #include <errno.h>
 #include <poll.h>
@@ -267,3 +268,13 @@ int responder_main(const char *name, const struct route *t, size_t n)
 	db_close();
 	return 0;
 }
+
+/* glibc calls .init_array functions with main's arguments, before main: every responder
+ * answers --version here, whatever its main(void) sets up first (configuration, storage). */
+static void version_early(int argc, char **argv, char **envp)
+{
+	if (files_version_requested(argc, argv))
+		_exit(fflush(stdout) == 0 ? 0 : 1);
+}
+__attribute__((section(".init_array"), used))
+static void (*const version_early_entry)(int, char **, char **) = version_early;

@@ -5,6 +5,7 @@
 #include "fileread.h"
 #include "log.h"
 #include "password.h"
+#include "version.h"
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +49,7 @@ static const char *const usage_text[] = {
 	"  add-member --org ID --email E [--role admin|member]   add (or re-role) a member",
 	"  token --email E                           print a fresh access token for a user",
 	"",
-	"Every command takes --help.",
+	"Every command takes --help; files-admin --version prints the version.",
 	NULL,
 };
 
@@ -457,6 +458,8 @@ int main(int argc, char **argv)
 	size_t i;
 	int ch, rc;
 
+	if (files_version_requested(argc, argv))
+		return 0;
 	log_set_program("files-admin");
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);

@@ -9,7 +9,7 @@ int tu_shared_path(const char *prog, const char *rel, char *out, size_t outlen)
 	int n;
 
 	if (shared == NULL || shared[0] == '\0') {
-		fprintf(stderr, "%s: SHARED_DIR is not set; it must name the shared/ directory\n", prog);
+		fprintf(stderr, "%s: SHARED_DIR is not set; it must name the directory holding testdata/ (make check sets it)\n", prog);
 		return -1;
 	}
 	n = snprintf(out, outlen, "%s%s", shared, rel);
