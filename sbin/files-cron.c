@@ -4,6 +4,7 @@
 #include "db.h"
 #include "log.h"
 #include "storage.h"
+#include "version.h"
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 	size_t i;
 	int rc = CRON_EX_OK;
 
+	if (files_version_requested(argc, argv))
+		return CRON_EX_OK;
 	log_set_program("files-cron");
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)) {
