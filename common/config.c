@@ -48,6 +48,7 @@ static const struct setting settings[] = {
 	{ "BULK_MAX_UNCOMPRESSED_BYTES", C_INT, "4294967296", 1, 1LL << 44, F(bulk_max_uncompressed_bytes) },
 	{ "CORS_ORIGINS", C_STR, "", 0, 0, NOFIELD },
 	{ "CAPTION_SERVICE_URL", C_URL, NULL, 0, 0, F(caption_service_url) },
+	{ "UPLOAD_LEASE_SECONDS", C_INT, "60", 2, 3600, F(upload_lease_seconds) },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 #define STRF(c, s) ((char **)((char *)(c) + (s)->off))

@@ -30,6 +30,7 @@ struct config {
 	char **cors_origins;            /* NULL-terminated; "*" allows any */
 	size_t n_cors_origins;
 	char *caption_service_url;      /* NULL when unset */
+	long long upload_lease_seconds; /* a local upload's claim lasts this long past its last progress */
 };
 
 /*

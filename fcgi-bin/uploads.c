@@ -8,6 +8,7 @@
 #include "presign.h"
 #include "responder.h"
 #include "storage.h"
+#include "uplease.h"
 #include "uptoken.h"
 #include <ctype.h>
 #include <openssl/rand.h>
@@ -171,10 +172,23 @@ out:
 	free(token);
 }
 
-/* Reader handing the request body to storage, bounded by CONTENT_LENGTH when given. */
+/* The body of a local PUT on its way to storage, under the claim's lease. */
+struct put_body {
+	struct http_request *r;
+	struct uplease *lease;
+};
+
+/* Reader handing the request body to storage, bounded by CONTENT_LENGTH when given. The
+ * lease is renewed as bytes arrive and confirmed once more at the end, before the file is
+ * renamed into place: an attempt whose lease was taken over stores nothing. */
 static ssize_t body_reader(void *ctx, char *buf, size_t n)
 {
-	return http_read_stream(ctx, buf, n);
+	struct put_body *b = ctx;
+	ssize_t got = http_read_stream(b->r, buf, n);
+
+	if (got < 0 || uplease_renew(b->lease, got == 0) != 0)
+		return -1;
+	return got;
 }
 
 /* 1 when the request's Content-Type is exactly want (case-insensitive, no parameters). */
@@ -196,88 +210,72 @@ static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
 	return uuid_parse(key + 5, 32, id, why, sizeof(why));
 }
 
-static void set_state(const char *id, const char *nonce, const char *from, const char *to)
+/* The token's checks before any body byte is read. 0 ok; -1 answered. */
+static int local_put_check(struct http_request *r, struct uptoken *t, char id[UUID_STR_LEN + 1])
 {
-	const char *p[4] = { id, nonce, from, to };
-	PGresult *res = NULL;
+	const struct config *c = config_get();
+	const char *tok = http_route_param(r, "token");
+	enum uptoken_status ts;
 
-	db_exec(&res, "UPDATE uploads SET state = $4 WHERE id = $1::uuid AND nonce = $2 AND state = $3", 4, p);
-	PQclear(res);
+	if (c->storage_backend != STORAGE_LOCAL) {
+		http_error(r, HE_NO_ROUTE, NULL);
+		return -1;
+	}
+	ts = uptoken_verify(tok, strlen(tok), c->secret_key, (long long)time(NULL), t);
+	if (ts != UPTOKEN_OK || upload_id_of_key(t->key, id) != 0) {
+		http_error(r, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
+		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
+		return -1;
+	}
+	if (!same_type(r->content_type, t->content_type)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "Content-Type must be %s", t->content_type);
+		http_error(r, HE_UNSUPPORTED_TYPE, msg);
+		return -1;
+	}
+	if (r->content_length > t->size) {
+		http_error(r, HE_TOO_LARGE, "Upload larger than allowed");
+		return -1;
+	}
+	if (t->exact && r->content_length >= 0 && r->content_length < t->size) {
+		http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size");
+		return -1;
+	}
+	return 0;
 }
 
 static void local_put(struct http_request *r)
 {
 	const struct config *c = config_get();
-	const char *tok = http_route_param(r, "token");
 	struct uptoken t;
+	struct uplease lease = { .held = 0 };
+	struct put_body body = { r, &lease };
 	struct storage_obj obj;
-	enum uptoken_status ts;
 	enum storage_err se;
-	PGresult *res = NULL;
 	json_object *o;
 	char size_s[24], url[8192], id[UUID_STR_LEN + 1];
 	enum herr e;
-	int claimed = 0;
 
-	if (c->storage_backend != STORAGE_LOCAL) {
-		http_error(r, HE_NO_ROUTE, NULL);
+	if (local_put_check(r, &t, id) != 0)
+		return;
+	/* Claim the token: one upload may run or succeed per token, until its lease runs out. */
+	e = uplease_claim(&lease, id, t.nonce, c->upload_lease_seconds);
+	if (e != HE_OK) {
+		http_error(r, e, e == HE_FORBIDDEN ? "Invalid upload token" :
+		    e == HE_CONFLICT ? "Upload token already used" : NULL);
 		return;
 	}
-	ts = uptoken_verify(tok, strlen(tok), c->secret_key, (long long)time(NULL), &t);
-	if (ts != UPTOKEN_OK) {
-		http_error(r, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
-		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
-		return;
-	}
-	if (upload_id_of_key(t.key, id) != 0) {
-		http_error(r, HE_FORBIDDEN, "Invalid upload token");
-		return;
-	}
-	if (!same_type(r->content_type, t.content_type)) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "Content-Type must be %s", t.content_type);
-		http_error(r, HE_UNSUPPORTED_TYPE, msg);
-		return;
-	}
-	if (r->content_length > t.size) {
-		http_error(r, HE_TOO_LARGE, "Upload larger than allowed");
-		return;
-	}
-	if (t.exact && r->content_length >= 0 && r->content_length < t.size) {
-		http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size");
-		return;
-	}
-	/* Claim the token: only one upload may run or succeed per token. */
-	{
-		const char *p[2] = { id, t.nonce };
-		e = db_exec(&res, "UPDATE uploads SET state = 'uploading' WHERE id = $1::uuid AND nonce = $2 "
-		    "AND state = 'issued' RETURNING id", 2, p);
-		if (e != HE_OK) {
-			http_error(r, e, NULL);
-			goto out;
-		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			res = NULL;
-			e = db_exec(&res, "SELECT 1 FROM uploads WHERE id = $1::uuid AND nonce = $2", 2, p);
-			if (e != HE_OK)
-				http_error(r, e, NULL);
-			else if (PQntuples(res) == 0)
-				http_error(r, HE_FORBIDDEN, "Invalid upload token");
-			else
-				http_error(r, HE_CONFLICT, "Upload token already used");
-			goto out;
-		}
-		claimed = 1;
-		PQclear(res);
-		res = NULL;
-	}
-	se = storage_put_stream(t.key, body_reader, r, t.exact ? t.size : -1, t.size, t.content_type, &obj);
+	se = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
 	switch (se) {
 	case ST_OK: break;
 	case ST_TOO_LARGE: http_error(r, HE_TOO_LARGE, "Upload larger than allowed"); goto out;
 	case ST_SHORT: http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size"); goto out;
-	case ST_READ_ERROR: http_error(r, HE_BAD_REQUEST, "Upload body could not be read"); goto out;
+	case ST_READ_ERROR:
+		if (lease.held)
+			http_error(r, HE_BAD_REQUEST, "Upload body could not be read");
+		else
+			http_error(r, HE_CONFLICT, "Upload token already used");
+		goto out;
 	case ST_UNAVAILABLE: http_error(r, HE_STORAGE_UNAVAILABLE, NULL); goto out;
 	default:
 		log_error("storing %s failed: %s", t.key, storage_strerror(se));
@@ -285,17 +283,12 @@ static void local_put(struct http_request *r)
 		goto out;
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", obj.size);
-	{
-		const char *p[4] = { id, t.nonce, size_s, obj.etag };
-		e = db_exec(&res, "UPDATE uploads SET state = 'uploaded', size = $3::bigint, etag = $4, "
-		    "uploaded_at = now() WHERE id = $1::uuid AND nonce = $2", 4, p);
-	}
-	if (e != HE_OK) {
-		storage_delete(t.key);     /* unrecorded bytes must not stay behind */
-		http_error(r, e, NULL);
+	if ((e = uplease_finish(&lease, size_s, obj.etag)) != HE_OK) {
+		if (e != HE_CONFLICT)
+			storage_delete(t.key);     /* unrecorded bytes must not stay behind */
+		http_error(r, e, e == HE_CONFLICT ? "Upload token already used" : NULL);
 		goto out;
 	}
-	claimed = 0;
 	snprintf(url, sizeof(url), "%s/%s", c->cdn_url, t.key);
 	o = json_object_new_object();
 	json_object_object_add(o, "key", json_object_new_string(t.key));
@@ -304,9 +297,7 @@ static void local_put(struct http_request *r)
 	json_object_object_add(o, "file_url", json_object_new_string(url));
 	http_send_json(r, 200, o);
 out:
-	if (claimed)
-		set_state(id, t.nonce, "uploading", "issued");   /* a refused attempt does not spend the token */
-	PQclear(res);
+	uplease_release(&lease);   /* a refused attempt does not spend the token */
 }
 
 
