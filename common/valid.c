@@ -302,17 +302,37 @@ bad:
 	return VSP_BAD;
 }
 
-int storage_key_private(const char *key)
+static int private_seg(const char *s, size_t n)
 {
 	static const char *const prefixes[] = { "loras", "bulk-uploads" };
-	size_t i, n;
+	size_t i;
 
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		n = strlen(prefixes[i]);
-		if (strncmp(key, prefixes[i], n) == 0 && (key[n] == '\0' || key[n] == '/'))
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (n == strlen(prefixes[i]) && memcmp(s, prefixes[i], n) == 0)
 			return 1;
-	}
 	return 0;
+}
+
+int storage_key_private(const char *key)
+{
+	size_t len = strcspn(key, "/");
+	const char *p = key;
+	char *cur = NULL, *next;
+	int priv = private_seg(p, len);
+
+	/* As traversal is checked at every decoding depth, so is the prefix: "%256Coras"
+	 * is "loras" to whatever decodes it twice (a CDN, a proxy, a later rewrite). */
+	while (!priv && has_escape(p, len)) {
+		if ((next = pct_decode(p, len, 0, &len)) == NULL) {
+			free(cur);
+			return 1;     /* out of memory: refuse, as if private */
+		}
+		free(cur);
+		p = cur = next;
+		priv = private_seg(p, len);
+	}
+	free(cur);
+	return priv;
 }
 
 char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes)

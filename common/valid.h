@@ -57,7 +57,8 @@ enum vsp { VSP_OK = 0, VSP_EMPTY, VSP_BAD, VSP_NOMEM };
  * may hold no '/' at all. VSP_EMPTY when nothing is left; on VSP_OK *out is the malloc'd key.
  */
 enum vsp valid_storage_path(const char *in, size_t len, char **out);
-/* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), else 0. */
+/* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), its first
+ * segment compared as given and after every further percent-decoding ("%256Coras"), else 0. */
 int storage_key_private(const char *key);
 /* Percent-encode s (len bytes): ASCII letters and digits, the bytes of keep, and with keep_escapes
  * every valid %XX are kept; any other byte becomes %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */
