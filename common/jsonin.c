@@ -126,6 +126,11 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 		}
 		s = json_object_get_string(val);
 		len = (size_t)json_object_get_string_len(val);
+		{
+			const char *loc[] = { "body", f->name, NULL };
+			if (valid_text(v, loc, s, len) != 0)   /* "\u0000" */
+				return;
+		}
 		chars = utf8_chars(s, len);
 		if (chars < f->min_len) {
 			snprintf(msg, sizeof(msg), "String should have at least %zu character%s", f->min_len, f->min_len == 1 ? "" : "s");

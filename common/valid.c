@@ -363,3 +363,38 @@ char *pct_encode_path(const char *s, size_t len)
 {
 	return pct_encode(s, len, "-._~/", 0);
 }
+
+int valid_text(struct verrs *v, const char *const *loc, const char *s, size_t len)
+{
+	json_object *input = NULL, *ctx;
+	size_t ilen;
+	char *in;
+
+	if (utf8_valid(s, len))
+		return 0;
+	if ((in = utf8_lossy(s, len, &ilen)) != NULL)
+		input = json_object_new_string_len(in, (int)ilen);
+	free(in);
+	if (utf8_valid_nul(s, len)) {
+		/* valid UTF-8 holding a NUL: C strings, PostgreSQL text and logs cannot carry it */
+		ctx = json_object_new_object();
+		json_object_object_add(ctx, "error", json_object_new_object());
+		verrs_add(v, "value_error", loc, "Value error, String should not contain a NUL character", input, ctx);
+	} else {
+		verrs_add(v, "string_unicode", loc,
+		    "Input should be a valid string, unable to parse raw data as a unicode string", input, NULL);
+	}
+	return -1;
+}
+
+int utf8_valid_nul(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *z;
+
+	while ((z = memchr(p, 0, (size_t)(end - p))) != NULL) {
+		if (!utf8_valid(p, (size_t)(z - p)))
+			return 0;
+		p = z + 1;
+	}
+	return utf8_valid(p, (size_t)(end - p));
+}

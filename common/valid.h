@@ -41,6 +41,13 @@ size_t utf8_chars(const char *s, size_t len);
 /* 1 when s (len bytes) is valid UTF-8 without NUL, else 0. */
 int utf8_valid(const char *s, size_t len);
 
+/* 1 when s (len bytes) is valid UTF-8, NUL bytes allowed. */
+int utf8_valid_nul(const char *s, size_t len);
+/* The check of every string field (JSON, form): 0 when s is valid UTF-8 without NUL; else
+ * -1 after adding to v a string_unicode error (invalid UTF-8) or a value_error (NUL) at loc,
+ * its input the string with invalid bytes replaced by U+FFFD. */
+int valid_text(struct verrs *v, const char *const *loc, const char *s, size_t len);
+
 /* Longest storage key (bytes) valid_storage_path accepts: S3's and R2's own limit. */
 #define LIM_STORAGE_KEY 1024
 

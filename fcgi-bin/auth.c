@@ -19,9 +19,9 @@ static int ct_is(const char *ct, const char *type)
 	return ct && strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* OAuth2PasswordRequestForm's fields; those before LF_READ are used, the others only checked. */
+/* OAuth2PasswordRequestForm's fields; all are read and checked, those before LF_SCOPE used. */
 enum { LF_USERNAME, LF_PASSWORD, LF_GRANT_TYPE, LF_SCOPE, LF_CLIENT_ID, LF_CLIENT_SECRET, LF_N };
-#define LF_READ LF_SCOPE
+#define LF_READ LF_N
 static const char *const lf_name[LF_N] = {
 	"username", "password", "grant_type", "scope", "client_id", "client_secret",
 };
@@ -98,10 +98,11 @@ static void login_form_free(struct login_form *f)
 
 /*
  * A form field as FastAPI reads it: absent or empty is missing, a file part is not a
- * string (FastAPI would echo the UploadFile as input; null here). Adds the 422 entry.
+ * string (FastAPI would echo the UploadFile as input; null here), and a value with a NUL
+ * or invalid UTF-8 is refused (issue 9). Adds the 422 entry.
  */
-static const char *form_field(struct http_request *r, const char *name, const char *v, int file,
-    int required)
+static const char *form_field(struct http_request *r, const char *name, const char *v, size_t len,
+    int file, int required)
 {
 	const char *loc[] = { "body", name, NULL };
 
@@ -109,8 +110,8 @@ static const char *form_field(struct http_request *r, const char *name, const ch
 		verrs_add(&r->verrs, "string_type", loc, "Input should be a valid string", NULL, NULL);
 		return NULL;
 	}
-	if (v != NULL && *v != '\0')
-		return v;
+	if (v != NULL && len > 0)
+		return valid_text(&r->verrs, loc, v, len) == 0 ? v : NULL;
 	if (required)
 		verrs_add(&r->verrs, "missing", loc, "Field required", NULL, NULL);
 	return NULL;
@@ -129,11 +130,11 @@ static void login(struct http_request *r)
 
 	if (login_form_read(r, &f) != 0)
 		goto out;
-	username = form_field(r, "username", f.value[LF_USERNAME], f.file[LF_USERNAME], 1);
-	password = form_field(r, "password", f.value[LF_PASSWORD], f.file[LF_PASSWORD], 1);
-	grant = form_field(r, "grant_type", f.value[LF_GRANT_TYPE], f.file[LF_GRANT_TYPE], 0);
+	username = form_field(r, "username", f.value[LF_USERNAME], f.len[LF_USERNAME], f.file[LF_USERNAME], 1);
+	password = form_field(r, "password", f.value[LF_PASSWORD], f.len[LF_PASSWORD], f.file[LF_PASSWORD], 1);
+	grant = form_field(r, "grant_type", f.value[LF_GRANT_TYPE], f.len[LF_GRANT_TYPE], f.file[LF_GRANT_TYPE], 0);
 	for (i = LF_SCOPE; i < LF_N; i++)
-		form_field(r, lf_name[i], NULL, f.file[i], 0);
+		form_field(r, lf_name[i], f.value[i], f.len[i], f.file[i], 0);
 	if (grant && strcmp(grant, "password") != 0) {
 		const char *loc[] = { "body", "grant_type", NULL };
 		json_object *ctx = json_object_new_object();
@@ -145,18 +146,15 @@ static void login(struct http_request *r)
 		http_error(r, HE_VALIDATION, NULL);
 		goto out;
 	}
-	/* No stored email holds a NUL or invalid UTF-8 (PostgreSQL would refuse the bytes). */
-	e = strlen(username) > LIM_EMAIL || strlen(username) != f.len[LF_USERNAME] ||
-	    !utf8_valid(username, f.len[LF_USERNAME]) ? HE_NOT_FOUND : user_load_by_email(username, &u);
+	/* NUL and invalid UTF-8 were refused above (422). */
+	e = strlen(username) > LIM_EMAIL ? HE_NOT_FOUND : user_load_by_email(username, &u);
 	if (e != HE_OK && e != HE_NOT_FOUND) {
 		http_error(r, e, NULL);
 		goto out;
 	}
-	/* An unknown email still costs one bcrypt run, so timing does not reveal which exist.
-	 * bcrypt stops at a NUL: a password holding one matches no stored hash. */
+	/* An unknown email still costs one bcrypt run, so timing does not reveal which exist. */
 	ok = strlen(password) <= LIM_PASSWORD &&
-	    password_verify(password, u ? u->hashed_password : password_dummy_hash()) && u &&
-	    strlen(password) == f.len[LF_PASSWORD];
+	    password_verify(password, u ? u->hashed_password : password_dummy_hash()) && u;
 	if (!ok) {
 		http_error(r, HE_BAD_REQUEST, "Incorrect email or password");
 		goto out;

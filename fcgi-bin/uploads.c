@@ -325,6 +325,11 @@ static void lora_validate(struct http_request *r, struct form_field *f)
 		static const char *const loc[] = { "body", "file", NULL };
 		verrs_add(&r->verrs, "missing", loc, "Field required", NULL, NULL);
 	}
+	if (f[1].present && !f[1].too_long) {
+		static const char *const loc[] = { "body", "lora_trigger", NULL };
+		if (valid_text(&r->verrs, loc, f[1].text, f[1].text_len) != 0)
+			f[1].present = 0;     /* reported: no second error for the same field */
+	}
 	if (f[1].present && (f[1].too_long || utf8_chars(f[1].text, f[1].text_len) > 255)) {
 		static const char *const loc[] = { "body", "lora_trigger", NULL };
 		json_object *ctx = json_object_new_object();
@@ -336,6 +341,7 @@ static void lora_validate(struct http_request *r, struct form_field *f)
 	if (f[2].present && f[2].text_len > 0 && (f[2].too_long || !valid_entity_type(f[2].text, f[2].text_len))) {
 		static const char *const loc[] = { "body", "entity_type", NULL };
 		json_object *ctx = json_object_new_object();
+		/* NUL and invalid UTF-8 fail the pattern; the echoed input is made valid on output */
 		json_object_object_add(ctx, "pattern", json_object_new_string("^[a-z0-9_-]{1,32}$"));
 		verrs_add(&r->verrs, "string_pattern_mismatch", loc, "String should match pattern '^[a-z0-9_-]{1,32}$'",
 		    json_object_new_string_len(f[2].text, (int)f[2].text_len), ctx);
