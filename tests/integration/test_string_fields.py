@@ -144,7 +144,7 @@ def test_lora_valid_utf8_trigger_still_accepted(api, su):
     ("GET", "/api/v1/users/me", {}),                                 # 401
     ("GET", "/api/v1/nowhere", {}),                                  # 404 no route
     ("POST", PRESIGN, {"auth": True, "json_body": {}}),              # 422
-    ("GET", "/files/a/../b", {}),                                    # 400
+    ("GET", "/files/a%5c..%5cb", {}),                                # 400
     ("GET", "/files/temp/x.png?type=bmp", {}),                       # 422 of files.fcgi
 ], ids=["200", "401", "404", "422", "400", "files-422"])
 def test_json_responses_nosniff(api, u, method, path, kw):

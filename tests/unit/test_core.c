@@ -315,6 +315,46 @@ START_TEST(test_config_defaults)
 }
 END_TEST
 
+/*
+ * The temporary copies config_parse makes of each value (file and environment) are zeroed
+ * before they are freed, and so is every secret config_free releases (issue 9): freed heap
+ * handed out again must not hold them. glibc hands a freed chunk of the same size out again
+ * at once (tcache); under ASan freed memory is quarantined instead and the check is vacuous.
+ */
+START_TEST(test_config_wipes_secret_copies)
+{
+	void *(*volatile scan)(const void *, size_t, const void *, size_t) = memmem;
+	static const size_t sizes[] = { 201, 221 };   /* strdup of the secret; of DATABASE_URL */
+	char secret[201], file[600], envkey[230], *env[2], *probe[2][32];
+	struct config c;
+	char err[256];
+	size_t i, k;
+	int found = 0;
+
+	for (i = 0; i < 200; i++)
+		secret[i] = (char)('a' + (i * 7 + i / 26) % 26);
+	secret[200] = '\0';
+	snprintf(file, sizeof(file), "SECRET_KEY=%s\nDATABASE_URL=postgresql://u:%s@h/db\n", secret, secret);
+	snprintf(envkey, sizeof(envkey), "SECRET_KEY=%s", secret);     /* overrides the file's */
+	env[0] = envkey;
+	env[1] = NULL;
+	ck_assert_int_eq(config_parse(&c, file, strlen(file), env, err, sizeof(err)), 0);
+	config_free(&c);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 32; i++) {
+			probe[k][i] = malloc(sizes[k]);
+			ck_assert_ptr_nonnull(probe[k][i]);
+			/* reading what malloc left there is the point of the test */
+			if (scan(probe[k][i], sizes[k], secret + 100, 64) != NULL)
+				found = 1;
+		}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 32; i++)
+			free(probe[k][i]);
+	ck_assert_msg(!found, "a freed copy of a secret was handed out again unwiped");
+}
+END_TEST
+
 /* ---- buf ---- */
 START_TEST(test_buf_cap)
 {
@@ -350,6 +390,7 @@ int main(void)
 	tcase_add_test(t, test_jsonin_values);
 	tcase_add_loop_test(t, test_config, 0, N(ccases));
 	tcase_add_test(t, test_config_defaults);
+	tcase_add_test(t, test_config_wipes_secret_copies);
 	tcase_add_test(t, test_buf_cap);
 	suite_add_tcase(s, t);
 	failed = tu_run(s);
