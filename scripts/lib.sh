@@ -32,13 +32,14 @@ FILES_PACKAGES=(
     python3 python3-pytest python3-requests python3-jwt python3-bcrypt
 )
 
-# Every setting of API.md §9, in that order.
+# Every setting of API.md §9, in that order, then this service's own (docs/configuration.md).
 FILES_CONFIG_KEYS=(
     DATABASE_URL SECRET_KEY ACCESS_TOKEN_EXPIRE_MINUTES STORAGE_BACKEND STORAGE_LOCAL_ROOT
     PUBLIC_BASE_URL R2_ENDPOINT_URL R2_ACCESS_KEY_ID R2_SECRET_ACCESS_KEY R2_BUCKET
     R2_REGION R2_ADDRESSING_STYLE R2_PUBLIC_URL CDN_URL CLOUDFLARE_IMAGE_TRANSFORMS
     MAX_UPLOAD_SIZE PRESIGN_EXPIRES_SECONDS TEMP_TTL_SECONDS BULK_MAX_UPLOAD_BYTES
     BULK_MAX_UNCOMPRESSED_BYTES CORS_ORIGINS CAPTION_SERVICE_URL
+    UPLOAD_LEASE_SECONDS
 )
 
 # The settings a stack is started with (filled by the caller, completed by stack_start).
