@@ -49,6 +49,10 @@ static const struct setting settings[] = {
 	{ "BULK_MAX_UNCOMPRESSED_BYTES", C_INT, "4294967296", 1, 1LL << 44, F(bulk_max_uncompressed_bytes) },
 	{ "CORS_ORIGINS", C_STR, "", 0, 0, NOFIELD },
 	{ "CAPTION_SERVICE_URL", C_URL, NULL, 0, 0, F(caption_service_url) },
+	/* a request body with no byte for this long, or slower than BODY_MIN_RATE bytes/s past
+	 * that time, is answered 408 and abandoned (issue 9 item 2) */
+	{ "BODY_READ_TIMEOUT_SECONDS", C_INT, "20", 1, 3600, F(body_read_timeout_seconds) },
+	{ "BODY_MIN_RATE", C_INT, "500", 0, 1LL << 30, F(body_min_rate) },
 	{ "UPLOAD_LEASE_SECONDS", C_INT, "60", 2, 3600, F(upload_lease_seconds) },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -2,13 +2,15 @@
 #ifndef FILES_DB_H
 #define FILES_DB_H
 #include <libpq-fe.h>
-#include "http.h"
+#include "err.h"
 
 #define DB_CONNECT_TIMEOUT_S 5     /* API.md §1: connections given up after 5 s */
 #define DB_QUERY_TIMEOUT_S   25    /* a statement that has not answered by then is abandoned */
 
 /*
- * Run sql with n text parameters (NULL = SQL NULL). HE_OK with *out (caller PQclears) of
+ * Run sql with n text parameters (NULL = SQL NULL). The process prepares each statement once
+ * and keeps sql BY POINTER to find it again: pass a string literal (or one that lives as long
+ * as the process), never a buffer that is freed or reused. HE_OK with *out (caller PQclears) of
  * status TUPLES_OK or COMMAND_OK; HE_DB_UNAVAILABLE when the server cannot be reached;
  * HE_INTERNAL on an SQL error, with *out kept for db_sqlstate (may be NULL). A connection
  * found closed is re-opened before sending; a statement cut off by a connection loss is

@@ -8,6 +8,7 @@
 #define LIM_URI              (8 * 1024)    /* raw REQUEST_URI */
 #define LIM_PATH_SEGMENTS    32            /* segments in a routed path */
 #define LIM_ROUTE_PARAMS     4             /* {params} in one route */
+#define LIM_ROUTE_FIELDS     24            /* fields of one route's table, every source (fields.h) */
 #define LIM_HEADERS_OUT      24            /* response headers per request */
 #define LIM_HEADER_VALUE     4096          /* one response header value */
 #define LIM_REQUEST_ID       128           /* X-Request-ID length */

@@ -142,7 +142,7 @@ enum herr form_read(struct http_request *r, struct form_field *fields, size_t n,
 	for (;;) {
 		got = http_read_stream(r, buf, sizeof(buf));
 		if (got < 0) {
-			e = HE_IO;
+			e = http_body_error(r);
 			goto out;
 		}
 		if (got == 0)

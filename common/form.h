@@ -24,7 +24,7 @@ struct form_field {
  * Read the whole body of r as multipart/form-data into fields[n]. HE_OK (a missing field is
  * not an error: check present); HE_TOO_LARGE when a file passed max_file or the body passed
  * body_max; HE_BAD_REQUEST with *detail when the body is not multipart or is malformed;
- * HE_IO; HE_INTERNAL. Temp files (common/tmpfile) live in $TMPDIR or /tmp, unlinked from the start.
+ * HE_TIMEOUT (a stalled or trickling body); HE_IO; HE_INTERNAL. Temp files (common/tmpfile) live in $TMPDIR or /tmp, unlinked from the start.
  */
 enum herr form_read(struct http_request *r, struct form_field *fields, size_t n,
     long long body_max, const char **detail);

@@ -2,6 +2,7 @@
 #include "http.h"
 #include "auth.h"
 #include "config.h"
+#include "form.h"
 #include "log.h"
 #include <ctype.h>
 #include <errno.h>
@@ -9,31 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#define DRAIN_MAX (128LL * 1024 * 1024)   /* past this, an oversized body is not read further */
-
-const char *herr_str(enum herr e)
-{
-	switch (e) {
-	case HE_OK: return "ok";
-	case HE_BAD_REQUEST: return "bad request";
-	case HE_NOT_AUTHENTICATED: return "not authenticated";
-	case HE_BAD_CREDENTIALS: return "bad credentials";
-	case HE_FORBIDDEN: return "forbidden";
-	case HE_NOT_FOUND: return "not found";
-	case HE_NO_ROUTE: return "no route";
-	case HE_METHOD: return "method not allowed";
-	case HE_CONFLICT: return "conflict";
-	case HE_TOO_LARGE: return "body too large";
-	case HE_UNSUPPORTED_TYPE: return "unsupported media type";
-	case HE_VALIDATION: return "validation failed";
-	case HE_DB_UNAVAILABLE: return "database unavailable";
-	case HE_STORAGE_UNAVAILABLE: return "storage unavailable";
-	case HE_INTERNAL: return "internal error";
-	case HE_IO: return "client i/o error";
-	}
-	return "unknown";
-}
 
 const char *http_param(const struct http_request *r, const char *name)
 {
@@ -114,8 +92,10 @@ int http_request_init(struct http_request *r, struct http_io *io)
 	} else {
 		char u[UUID_STR_LEN + 1];
 		size_t i, o = 0;
-		if (uuid_v4(u) != 0)
+		if (uuid_v4(u) != 0) {
+			http_error(r, HE_INTERNAL, NULL);    /* no randomness: answer, without an id */
 			return -1;
+		}
 		for (i = 0; u[i]; i++)
 			if (u[i] != '-')
 				r->request_id[o++] = u[i];
@@ -175,6 +155,12 @@ void http_request_free(struct http_request *r)
 	}
 	verrs_free(&r->verrs);
 	jsonin_free(&r->jin);
+	if (r->qry_parsed)
+		query_free(&r->qry);
+	if (r->form) {
+		form_free(r->form, r->nform);
+		free(r->form);
+	}
 	user_free(r->user);
 	log_set_request_id(NULL);
 	memset(r, 0, sizeof(*r));
@@ -190,16 +176,56 @@ const char *http_route_param(const struct http_request *r, const char *name)
 	return NULL;
 }
 
-/* Read and throw away what is left of the body, within DRAIN_MAX. */
-static void drain(struct http_request *r, long long already)
+static double mono_now(void)
 {
-	char tmp[16384];
-	ssize_t n;
+	struct timespec ts;
 
-	while (already < DRAIN_MAX && (n = r->io->read(r->io->ctx, tmp, sizeof(tmp))) > 0)
-		already += n;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The one way body bytes come in. The io's read gives up after BODY_READ_TIMEOUT_SECONDS
+ * without a byte (errno EAGAIN/ETIMEDOUT); past that time from the first read, a body must
+ * also keep up BODY_MIN_RATE bytes/s on average, so a trickle cannot hold a process for
+ * hours. Either way r->body_timed_out is set and -1 returned (the caller answers 408).
+ */
+static ssize_t body_read(struct http_request *r, char *buf, size_t n)
+{
+	const struct config *c = config_get();
+	long long grace = c ? c->body_read_timeout_seconds : 20, rate = c ? c->body_min_rate : 0;
+	double now, late;
+	ssize_t got;
+
+	if (r->body_timed_out)
+		return -1;
+	if (r->body_t0 == 0)
+		r->body_t0 = mono_now();
+	errno = 0;
+	got = r->io->read(r->io->ctx, buf, n);
+	if (got < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT)
+			r->body_timed_out = 1;
+		return -1;
+	}
+	r->body_got += got;
+	now = mono_now();
+	late = now - r->body_t0 - (double)grace;
+	if (got > 0 && rate > 0 && late > 0 && (double)r->body_got < late * (double)rate) {
+		log_info("request body too slow: %lld bytes in %.0f s", r->body_got, now - r->body_t0);
+		r->body_timed_out = 1;
+		return -1;
+	}
+	return got;
+}
+
+enum herr http_body_error(const struct http_request *r)
+{
+	return r->body_timed_out ? HE_TIMEOUT : HE_IO;
+}
+
+/* The rest of an oversized body is never read here: the responder closes the connection
+ * after the answer, lingering a bounded time (responder.c), so a slow client cannot hold it. */
 enum herr http_read_body(struct http_request *r, size_t max)
 {
 	char tmp[16384];
@@ -210,10 +236,8 @@ enum herr http_read_body(struct http_request *r, size_t max)
 	r->body_read = 1;
 	buf_free(&r->body);
 	buf_init(&r->body, max);
-	if (r->content_length > (long long)max) {
-		drain(r, 0);
+	if (r->content_length > (long long)max)
 		return HE_TOO_LARGE;
-	}
 	if (r->content_length == 0)
 		return HE_OK;
 	for (;;) {
@@ -225,16 +249,15 @@ enum herr http_read_body(struct http_request *r, size_t max)
 			if ((long long)want > left)
 				want = (size_t)left;
 		}
-		n = r->io->read(r->io->ctx, tmp, want);
+		n = body_read(r, tmp, want);
 		if (n < 0)
-			return HE_IO;
+			return http_body_error(r);
 		if (n == 0) {
 			if (r->content_length >= 0)
 				return HE_IO;      /* body shorter than announced */
 			break;
 		}
 		if (buf_append(&r->body, tmp, (size_t)n) != 0) {
-			drain(r, (long long)r->body.len + n);
 			buf_free(&r->body);
 			return HE_TOO_LARGE;
 		}
@@ -253,7 +276,7 @@ ssize_t http_read_stream(struct http_request *r, char *buf, size_t n)
 		if ((long long)n > left)
 			n = (size_t)left;
 	}
-	got = r->io->read(r->io->ctx, buf, n);
+	got = body_read(r, buf, n);
 	if (got > 0)
 		r->body_streamed += got;
 	else if (got == 0 && r->content_length >= 0)
@@ -289,6 +312,7 @@ static const char *reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Request Entity Too Large";
@@ -330,8 +354,11 @@ int http_origin_allowed(const struct http_request *r)
 
 void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len)
 {
+	static const char too_big[] = "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 34\r\n\r\n{\"detail\":\"Internal Server Error\"}";
 	struct buf h;
 	size_t i;
+	int err;
 
 	if (r->headers_sent) {
 		log_error("response already sent; dropping a second one (status %d)", status);
@@ -339,28 +366,34 @@ void http_send(struct http_request *r, int status, const char *ctype, const char
 	}
 	r->headers_sent = 1;
 	r->status = status;
-	buf_init(&h, 64 * 1024);
-	buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
+	buf_init(&h, 128 * 1024);
+	err = buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype)
-		buf_printf(&h, "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n", ctype);
-	buf_printf(&h, "Content-Length: %zu\r\n", len);
-	buf_printf(&h, "X-Request-ID: %s\r\n", r->request_id);
+		err |= buf_printf(&h, "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n", ctype);
+	err |= buf_printf(&h, "Content-Length: %zu\r\n", len);
+	err |= buf_printf(&h, "X-Request-ID: %s\r\n", r->request_id);
 	if (http_origin_allowed(r)) {
 		/* As Starlette: with "*", a simple request without a cookie gets "*"; a preflight
 		 * or a request carrying a cookie gets its origin echoed (it passed the exact-match
 		 * or "*" test above, and holds no CR/LF). */
 		if (cors_any_origin() && !(r->method == HM_OPTIONS && r->acr_method) &&
 		    http_param(r, "HTTP_COOKIE") == NULL)
-			buf_puts(&h, "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Credentials: true\r\n");
+			err |= buf_puts(&h, "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Credentials: true\r\n");
 		else
-			buf_printf(&h, "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\n"
+			err |= buf_printf(&h, "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\n"
 			    "Vary: Origin\r\n", r->origin);
 	}
 	for (i = 0; i < r->nhdrs; i++)
-		buf_printf(&h, "%s: %s\r\n", r->hdr_name[i], r->hdr_value[i]);
-	buf_puts(&h, "\r\n");
-	if (r->io->write(r->io->ctx, buf_cstr(&h), h.len) == 0 && len && r->method != HM_HEAD)
+		err |= buf_printf(&h, "%s: %s\r\n", r->hdr_name[i], r->hdr_value[i]);
+	err |= buf_puts(&h, "\r\n");
+	if (err) {
+		/* out of memory: a bare 500 rather than a cut header block */
+		log_error("response headers could not be built (status %d)", status);
+		r->status = 500;
+		r->io->write(r->io->ctx, too_big, sizeof(too_big) - 1);
+	} else if (r->io->write(r->io->ctx, buf_cstr(&h), h.len) == 0 && len && r->method != HM_HEAD) {
 		r->io->write(r->io->ctx, body, len);
+	}
 	buf_free(&h);
 }
 
@@ -442,6 +475,7 @@ void http_error(struct http_request *r, enum herr e, const char *detail)
 	case HE_NOT_FOUND: status = 404; def = "Not Found"; break;
 	case HE_NO_ROUTE: status = 404; def = "Not Found"; detail = NULL; break;
 	case HE_METHOD: status = 405; def = "Method Not Allowed"; detail = NULL; break;
+	case HE_TIMEOUT: status = 408; def = "Request body not received in time"; break;
 	case HE_CONFLICT: status = 409; def = "Conflict"; break;
 	case HE_TOO_LARGE: status = 413; def = "Request body too large"; break;
 	case HE_UNSUPPORTED_TYPE: status = 415; def = "Unsupported Media Type"; break;

@@ -5,12 +5,13 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 #include "buf.h"
+#include "err.h"
 #include "flimits.h"
 #include "uuid.h"
 #include "valid.h"
 #include "jsonin.h"
+#include "query.h"
 
-#define LIM_JSON_FIELDS 16   /* fields in one JSON body schema */
 
 /* Where a request's bytes come from and go to (FastCGI streams or CGI stdio). */
 struct http_io {
@@ -22,30 +23,8 @@ struct http_io {
 
 enum http_method { HM_GET, HM_HEAD, HM_POST, HM_PUT, HM_PATCH, HM_DELETE, HM_OPTIONS, HM_OTHER };
 
-/* The errors every route may answer; http_error maps each to its status and body. */
-enum herr {
-	HE_OK = 0,
-	HE_BAD_REQUEST,        /* 400 detail */
-	HE_NOT_AUTHENTICATED,  /* 401 "Not authenticated" + WWW-Authenticate: Bearer */
-	HE_BAD_CREDENTIALS,    /* 403 "Could not validate credentials" */
-	HE_FORBIDDEN,          /* 403 detail */
-	HE_NOT_FOUND,          /* 404 detail */
-	HE_NO_ROUTE,           /* 404 "Not Found" */
-	HE_METHOD,             /* 405 "Method Not Allowed" */
-	HE_CONFLICT,           /* 409 detail */
-	HE_TOO_LARGE,          /* 413 detail */
-	HE_UNSUPPORTED_TYPE,   /* 415 detail */
-	HE_VALIDATION,         /* 422 list from the request's verrs */
-	HE_DB_UNAVAILABLE,     /* 503 "Database unavailable" */
-	HE_STORAGE_UNAVAILABLE,/* 503 "Storage unavailable" */
-	HE_INTERNAL,           /* 500 "Internal Server Error" */
-	HE_IO,                 /* the client went away: nothing can be sent */
-};
-
-/* Short description of an error code for logs. */
-const char *herr_str(enum herr e);
-
 struct user;
+struct form_field;
 
 struct http_request {
 	struct http_io *io;
@@ -61,6 +40,9 @@ struct http_request {
 	struct buf body;
 	int body_read;
 	long long body_streamed;       /* bytes handed out by http_read_stream */
+	double body_t0;                /* monotonic time of the first body read (0 before) */
+	long long body_got;            /* body bytes read so far, every reader together */
+	int body_timed_out;            /* the body stalled or trickled: answer 408, read no more */
 	/* route parameters, percent-decoded, owned; uuid ones normalised after validation */
 	char *param_name[LIM_ROUTE_PARAMS];
 	char *param[LIM_ROUTE_PARAMS];
@@ -68,7 +50,11 @@ struct http_request {
 	size_t nparams;
 	struct verrs verrs;            /* validation errors collected before the handler */
 	struct jsonin jin;             /* the parsed JSON body, when the route declares fields */
-	struct jvalue jv[LIM_JSON_FIELDS]; /* typed body values, in the route's field order */
+	struct jvalue jv[LIM_ROUTE_FIELDS]; /* typed values, in the route's field order (fields.h) */
+	struct query qry;              /* the parsed query, when a field reads it */
+	int qry_parsed;
+	struct form_field *form;       /* the multipart form read for the fields, owned */
+	size_t nform;
 	struct user *user;             /* the authenticated caller, owned */
 	char auth_uid[UUID_STR_LEN + 1]; /* the bearer token's user, once checked ("" before) */
 	int auth_superuser;            /* the route requires a superuser (RF_SUPERUSER) */
@@ -87,11 +73,15 @@ void http_request_free(struct http_request *r);
 /* A FastCGI/CGI parameter, NULL when absent. */
 const char *http_param(const struct http_request *r, const char *name);
 /* Read the whole body into r->body, at most max bytes, with or without CONTENT_LENGTH.
- * HE_OK, HE_TOO_LARGE (the rest is drained) or HE_IO. */
+ * HE_OK, HE_TOO_LARGE (a CONTENT_LENGTH over max is refused before any read; the rest is
+ * never read), HE_TIMEOUT (BODY_READ_TIMEOUT_SECONDS, BODY_MIN_RATE) or HE_IO. */
 enum herr http_read_body(struct http_request *r, size_t max);
 /* Read up to n body bytes straight from the client (for streaming handlers), never past
- * CONTENT_LENGTH when it was given: >0 bytes, 0 at the end of the body, -1 on error. */
+ * CONTENT_LENGTH when it was given: >0 bytes, 0 at the end of the body, -1 on error or
+ * timeout (then http_body_error tells which). Under the same deadline as http_read_body. */
 ssize_t http_read_stream(struct http_request *r, char *buf, size_t n);
+/* After a failed body read: HE_TIMEOUT (answer 408) or HE_IO (the client is gone). */
+enum herr http_body_error(const struct http_request *r);
 /* Value of route parameter name (decoded/normalised), NULL when the route has none. */
 const char *http_route_param(const struct http_request *r, const char *name);
 

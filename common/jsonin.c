@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include "config.h"
+#include "flimits.h"
 
 void jsonin_enum_expected(const char *const *vals, char *buf, size_t len)
 {
@@ -24,7 +27,7 @@ void jsonin_enum_expected(const char *const *vals, char *buf, size_t len)
 	}
 }
 
-static int is_json_content_type(const char *ct)
+int jsonin_is_json_type(const char *ct)
 {
 	const char *semi, *slash;
 	size_t n;
@@ -49,11 +52,51 @@ static json_object *input_copy(json_object *o)
 	return json_object_get(o);
 }
 
-static void add_err(struct verrs *v, const char *type, const char *field, const char *msg,
-    json_object *input, json_object *ctx)
+static void add_err(struct verrs *v, const char *loc0, const char *type, const char *field,
+    const char *msg, json_object *input, json_object *ctx)
 {
-	const char *loc[] = { "body", field, NULL };
+	const char *loc[] = { loc0, field, NULL };
 	verrs_add(v, type, loc, msg, input_copy(input), ctx);
+}
+
+/* Compiled patterns, by the address of their text (the tables are static). */
+#define PATTERN_CACHE 32
+static struct { const char *src; pcre2_code *code; } patterns[PATTERN_CACHE];
+
+static pcre2_code *pattern_code(const char *pat)
+{
+	size_t i;
+	int err;
+	PCRE2_SIZE off;
+
+	for (i = 0; i < PATTERN_CACHE && patterns[i].src; i++)
+		if (patterns[i].src == pat)
+			return patterns[i].code;
+	if (i == PATTERN_CACHE)
+		return NULL;
+	patterns[i].code = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
+	if (patterns[i].code)
+		patterns[i].src = pat;
+	return patterns[i].code;
+}
+
+int jsonin_pattern_ok(const char *pat)
+{
+	return pattern_code(pat) != NULL;
+}
+
+/* 1 when s (len bytes) holds a match of pat (pydantic searches, as re.search); -1 on error. */
+static int pattern_match(const char *pat, const char *s, size_t len)
+{
+	pcre2_code *code = pattern_code(pat);
+	pcre2_match_data *md;
+	int rc;
+
+	if (code == NULL || (md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL)
+		return -1;
+	rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
 static json_object *ctx1(const char *k, json_object *val)
@@ -92,7 +135,10 @@ static int string_has_nul(json_object *val)
 	    strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val);
 }
 
-static void check_field(const struct jfield *f, json_object *val, struct jvalue *out, struct verrs *v)
+static void check_strlist(const struct jfield *f, const char *loc0, json_object *val,
+    struct jvalue *out, struct verrs *v);
+
+static void check_field(const struct jfield *f, const char *loc0, json_object *val, struct jvalue *out, struct verrs *v)
 {
 	enum json_type t = json_object_get_type(val);
 	int has_nul = string_has_nul(val);
@@ -114,32 +160,38 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 		}
 		jsonin_enum_expected(f->enum_vals, exp, sizeof(exp));
 		snprintf(msg, sizeof(msg), "Input should be %s", exp);
-		add_err(v, "enum", f->name, msg, val, ctx1("expected", json_object_new_string(exp)));
+		add_err(v, loc0, "enum", f->name, msg, val, ctx1("expected", json_object_new_string(exp)));
 		return;
 	}
 	case JF_STRING: {
 		const char *s;
 		size_t len, chars;
 		if (t != json_type_string) {
-			add_err(v, "string_type", f->name, "Input should be a valid string", val, NULL);
+			add_err(v, loc0, "string_type", f->name, "Input should be a valid string", val, NULL);
 			return;
 		}
 		s = json_object_get_string(val);
 		len = (size_t)json_object_get_string_len(val);
 		{
-			const char *loc[] = { "body", f->name, NULL };
-			if (valid_text(v, loc, s, len) != 0)   /* "\u0000" */
+			/* every string field: valid UTF-8 without NUL ("\u0000"), issue 9 */
+			const char *loc[] = { loc0, f->name, NULL };
+			if (valid_text(v, loc, s, len) != 0)
 				return;
 		}
 		chars = utf8_chars(s, len);
 		if (chars < f->min_len) {
 			snprintf(msg, sizeof(msg), "String should have at least %zu character%s", f->min_len, f->min_len == 1 ? "" : "s");
-			add_err(v, "string_too_short", f->name, msg, val, ctx1("min_length", json_object_new_int64((int64_t)f->min_len)));
+			add_err(v, loc0, "string_too_short", f->name, msg, val, ctx1("min_length", json_object_new_int64((int64_t)f->min_len)));
 			return;
 		}
 		if (f->max_len && chars > f->max_len) {
 			snprintf(msg, sizeof(msg), "String should have at most %zu character%s", f->max_len, f->max_len == 1 ? "" : "s");
-			add_err(v, "string_too_long", f->name, msg, val, ctx1("max_length", json_object_new_int64((int64_t)f->max_len)));
+			add_err(v, loc0, "string_too_long", f->name, msg, val, ctx1("max_length", json_object_new_int64((int64_t)f->max_len)));
+			return;
+		}
+		if (f->pattern && pattern_match(f->pattern, s, len) != 1) {
+			snprintf(msg, sizeof(msg), "String should match pattern '%s'", f->pattern);
+			add_err(v, loc0, "string_pattern_mismatch", f->name, msg, val, ctx1("pattern", json_object_new_string(f->pattern)));
 			return;
 		}
 		out->present = 1;
@@ -147,39 +199,52 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 		out->slen = len;
 		return;
 	}
+	case JF_OBJECT:
+		if (t != json_type_object) {
+			add_err(v, loc0, "dict_type", f->name, "Input should be a valid dictionary", val, NULL);
+			return;
+		}
+		out->present = 1;
+		out->o = val;
+		return;
+	case JF_STRLIST:
+		check_strlist(f, loc0, val, out, v);
+		return;
+	case JF_FILE:
+		return;     /* filled by the form reader (fields.c) */
 	case JF_INT: {
 		long long i;
 		if (t == json_type_int) {
 			errno = 0;
 			i = json_object_get_int64(val);
 			if (errno != 0) {   /* json-c saturates; pydantic would accept big ints, we cannot */
-				add_err(v, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
+				add_err(v, loc0, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
 				return;
 			}
 		} else if (t == json_type_double) {
 			double d = json_object_get_double(val);
 			if (!isfinite(d) || d != floor(d) || fabs(d) > 9.0e18) {
-				add_err(v, "int_from_float", f->name, "Input should be a valid integer, got a number with a fractional part", val, NULL);
+				add_err(v, loc0, "int_from_float", f->name, "Input should be a valid integer, got a number with a fractional part", val, NULL);
 				return;
 			}
 			i = (long long)d;
 		} else if (t == json_type_string) {
 			if (has_nul || parse_int_text(json_object_get_string(val), &i) != 0) {
-				add_err(v, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
+				add_err(v, loc0, "int_parsing", f->name, "Input should be a valid integer, unable to parse string as an integer", val, NULL);
 				return;
 			}
 		} else {
-			add_err(v, "int_type", f->name, "Input should be a valid integer", val, NULL);
+			add_err(v, loc0, "int_type", f->name, "Input should be a valid integer", val, NULL);
 			return;
 		}
 		if (f->min <= f->max && i < f->min) {
 			snprintf(msg, sizeof(msg), "Input should be greater than or equal to %lld", f->min);
-			add_err(v, "greater_than_equal", f->name, msg, val, ctx1("ge", json_object_new_int64(f->min)));
+			add_err(v, loc0, "greater_than_equal", f->name, msg, val, ctx1("ge", json_object_new_int64(f->min)));
 			return;
 		}
 		if (f->min <= f->max && i > f->max) {
 			snprintf(msg, sizeof(msg), "Input should be less than or equal to %lld", f->max);
-			add_err(v, "less_than_equal", f->name, msg, val, ctx1("le", json_object_new_int64(f->max)));
+			add_err(v, loc0, "less_than_equal", f->name, msg, val, ctx1("le", json_object_new_int64(f->max)));
 			return;
 		}
 		out->present = 1;
@@ -196,7 +261,7 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 			;
 		} else {
 			const char *ty = (t == json_type_string || t == json_type_int || t == json_type_double) ? "bool_parsing" : "bool_type";
-			add_err(v, ty, f->name, strcmp(ty, "bool_parsing") == 0 ?
+			add_err(v, loc0, ty, f->name, strcmp(ty, "bool_parsing") == 0 ?
 			    "Input should be a valid boolean, unable to interpret input" : "Input should be a valid boolean", val, NULL);
 			return;
 		}
@@ -207,15 +272,54 @@ static void check_field(const struct jfield *f, json_object *val, struct jvalue 
 	case JF_UUID: {
 		const char *loc = f->name;
 		if (t != json_type_string) {
-			add_err(v, "uuid_type", loc, "UUID input should be a string, bytes or UUID object", val, NULL);
+			add_err(v, loc0, "uuid_type", loc, "UUID input should be a string, bytes or UUID object", val, NULL);
 			return;
 		}
-		if (valid_uuid(v, "body", f->name, json_object_get_string(val),
+		if (valid_uuid(v, loc0, f->name, json_object_get_string(val),
 		    (size_t)json_object_get_string_len(val), out->uuid) == 0)
 			out->present = 1;
 		return;
 	}
 	}
+}
+
+/* A list of strings: list_type, too_long (ctx field_type/max_length/actual_length), then each
+ * item as a JF_STRING at [loc0, name, index]. */
+static void check_strlist(const struct jfield *f, const char *loc0, json_object *val,
+    struct jvalue *out, struct verrs *v)
+{
+	struct jfield item = { .name = f->name, .type = JF_STRING, .min_len = f->min_len, .max_len = f->max_len };
+	size_t i, n, before = verrs_count(v);
+	char msg[160];
+
+	if (!json_object_is_type(val, json_type_array)) {
+		add_err(v, loc0, "list_type", f->name, "Input should be a valid list", val, NULL);
+		return;
+	}
+	n = json_object_array_length(val);
+	if (f->max_items && n > f->max_items) {
+		json_object *ctx = json_object_new_object();
+		snprintf(msg, sizeof(msg), "List should have at most %zu item%s after validation, not %zu",
+		    f->max_items, f->max_items == 1 ? "" : "s", n);
+		json_object_object_add(ctx, "field_type", json_object_new_string("List"));
+		json_object_object_add(ctx, "max_length", json_object_new_int64((int64_t)f->max_items));
+		json_object_object_add(ctx, "actual_length", json_object_new_int64((int64_t)n));
+		add_err(v, loc0, "too_long", f->name, msg, val, ctx);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct jvalue iv;
+		size_t mark = verrs_count(v);
+		memset(&iv, 0, sizeof(iv));
+		check_field(&item, loc0, json_object_array_get_idx(val, i), &iv, v);
+		if (verrs_count(v) > mark)
+			verrs_loc_append_index(v, mark, i);
+	}
+	if (verrs_count(v) > before)
+		return;
+	out->present = 1;
+	out->o = val;
+	out->n = n;
 }
 
 int jsonin_parse(struct jsonin *j, const char *body, size_t len, const char *content_type,
@@ -227,12 +331,14 @@ int jsonin_parse(struct jsonin *j, const char *body, size_t len, const char *con
 	enum json_tokener_error e;
 
 	j->root = NULL;
-	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n; i++)
+		if (fields[i].src == JS_BODY)
+			memset(&out[i], 0, sizeof(out[i]));
 	if (len == 0) {
 		verrs_add(v, "missing", loc_body, "Field required", NULL, NULL);
 		return -1;
 	}
-	if (!is_json_content_type(content_type)) {
+	if (!jsonin_is_json_type(content_type)) {
 		/* FastAPI hands the raw bytes to the model, which refuses them. */
 		verrs_add(v, "model_attributes_type", loc_body,
 		    "Input should be a valid dictionary or object to extract fields from",
@@ -289,7 +395,11 @@ parsed:
 	}
 	for (i = 0; i < n; i++) {
 		json_object *val = NULL;
-		int has = json_object_object_get_ex(j->root, fields[i].name, &val);
+		int has;
+
+		if (fields[i].src != JS_BODY)
+			continue;
+		has = json_object_object_get_ex(j->root, fields[i].name, &val);
 
 		if (!has) {
 			if (fields[i].flags & JF_REQUIRED) {
@@ -300,8 +410,41 @@ parsed:
 		}
 		if (val == NULL && (fields[i].flags & JF_NULLABLE))
 			continue;
-		check_field(&fields[i], val, &out[i], v);
+		check_field(&fields[i], "body", val, &out[i], v);
 	}
+	return verrs_count(v) > before || v->nomem ? -1 : 0;
+}
+
+int jsonin_text(const struct jfield *f, const char *loc0, const char *text, size_t len,
+    struct jvalue *out, struct verrs *v)
+{
+	size_t before = verrs_count(v), ulen;
+	char *u = utf8_lossy(text, len, &ulen);   /* Starlette decodes with errors="replace" */
+	json_object *val;
+
+	memset(out, 0, sizeof(*out));
+	if (f->type == JF_STRING) {
+		/* the bytes handed on are the request's own: they must be valid UTF-8 without NUL
+		 * themselves, not only their checking copy (issue 9) */
+		const char *loc[] = { loc0, f->name, NULL };
+		if (valid_text(v, loc, text, len) != 0) {
+			free(u);
+			return -1;
+		}
+	}
+	if (u == NULL || (val = json_object_new_string_len(u, (int)ulen)) == NULL) {
+		free(u);
+		v->nomem = 1;
+		return -1;
+	}
+	free(u);
+	check_field(f, loc0, val, out, v);
+	if (out->present && (f->type == JF_STRING)) {
+		/* the value handed on is the request's own bytes, not the checking copy */
+		out->s = text;
+		out->slen = len;
+	}
+	json_object_put(val);
 	return verrs_count(v) > before || v->nomem ? -1 : 0;
 }
 

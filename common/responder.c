@@ -4,8 +4,11 @@
 #include "db.h"
 #include "log.h"
 #include <fcgiapp.h>
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,18 +16,59 @@
 
 extern char **environ;
 
+/* Per-connection state of the FastCGI reader. */
+struct fcgi_conn {
+	FCGX_Request *rq;
+	int timeout_set;       /* SO_RCVTIMEO is on the connection */
+};
+
+static int body_timeout_ms(void)
+{
+	const struct config *c = config_get();
+	return (int)(c ? c->body_read_timeout_seconds * 1000 : 20000);
+}
+
+/*
+ * Body bytes as they come: what libfcgi holds already, else one wait for the next bytes
+ * (never for the whole n, which a trickling client could stretch to hours). A read that
+ * waits BODY_READ_TIMEOUT_SECONDS without a byte fails with errno EAGAIN (SO_RCVTIMEO).
+ */
 static ssize_t fcgi_read(void *ctx, char *buf, size_t n)
 {
-	FCGX_Request *rq = ctx;
-	int got = FCGX_GetStr(buf, n > 65536 ? 65536 : (int)n, rq->in);
-	if (got == 0 && FCGX_GetError(rq->in) != 0)
+	struct fcgi_conn *fc = ctx;
+	FCGX_Stream *in = fc->rq->in;
+	long avail;
+	int got, more;
+
+	if (!fc->timeout_set) {
+		int ms = body_timeout_ms();
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+		setsockopt(fc->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		fc->timeout_set = 1;
+	}
+	if (n > 65536)
+		n = 65536;
+	avail = (long)(in->stop - in->rdNext);
+	if (avail > 0)
+		return FCGX_GetStr(buf, (int)((size_t)avail < n ? (size_t)avail : n), in);
+	got = FCGX_GetStr(buf, 1, in);
+	if (got == 0) {
+		if (FCGX_GetError(in) == 0)
+			return 0;
+		errno = FCGX_GetError(in) > 0 ? FCGX_GetError(in) : EIO;
 		return -1;
+	}
+	avail = (long)(in->stop - in->rdNext);
+	if (avail > 0 && n > 1) {
+		more = FCGX_GetStr(buf + 1, (int)((size_t)avail < n - 1 ? (size_t)avail : n - 1), in);
+		got += more > 0 ? more : 0;
+	}
 	return got;
 }
 
 static int fcgi_write(void *ctx, const char *buf, size_t n)
 {
-	FCGX_Request *rq = ctx;
+	FCGX_Request *rq = ((struct fcgi_conn *)ctx)->rq;
 	while (n > 0) {
 		int chunk = n > 65536 ? 65536 : (int)n;
 		if (FCGX_PutStr(buf, chunk, rq->out) != chunk)
@@ -35,13 +79,21 @@ static int fcgi_write(void *ctx, const char *buf, size_t n)
 	return 0;
 }
 
+/* Plain CGI: stdin as it comes, waiting at most BODY_READ_TIMEOUT_SECONDS for a byte. */
 static ssize_t cgi_read(void *ctx, char *buf, size_t n)
 {
-	size_t got = fread(buf, 1, n, stdin);
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	int rc;
+
 	(void)ctx;
-	if (got == 0 && ferror(stdin))
+	do
+		rc = poll(&p, 1, body_timeout_ms());
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0) {
+		errno = ETIMEDOUT;
 		return -1;
-	return (ssize_t)got;
+	}
+	return read(0, buf, n);
 }
 
 static int cgi_write(void *ctx, const char *buf, size_t n)
@@ -66,17 +118,55 @@ void responder_handle(struct http_io *io, const struct route *t, size_t n)
 	http_request_free(&r);
 }
 
-/* Read what is left of the request's stdin, up to a few reads: 1 when its end was seen
- * (a bodiless request's end record usually came with the params), else 0. */
-static int stdin_drained(FCGX_Request *rq)
+#define DRAIN_CHECK_MS 200   /* wait for more stdin once the answer is out */
+
+/* Read what is left of the request's stdin, a few reads of what is there at most: 1 when its
+ * end was seen (a bodiless request's end record usually came with the params), else 0. A
+ * short receive timeout keeps a slow client's unread body from holding the process here. */
+static int stdin_drained(struct fcgi_conn *fc)
 {
+	struct timeval tv = { 0, DRAIN_CHECK_MS * 1000 };
 	char buf[8192];
 	int i;
 
-	for (i = 0; i < 8 && !FCGX_HasSeenEOF(rq->in); i++)
-		if (FCGX_GetStr(buf, sizeof(buf), rq->in) <= 0)
+	if (FCGX_HasSeenEOF(fc->rq->in))
+		return FCGX_GetError(fc->rq->in) == 0;
+	setsockopt(fc->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fc->timeout_set = 1;
+	for (i = 0; i < 8 && !FCGX_HasSeenEOF(fc->rq->in); i++)
+		if (fcgi_read(fc, buf, sizeof(buf)) <= 0)
 			break;
-	return FCGX_HasSeenEOF(rq->in) && FCGX_GetError(rq->in) == 0;
+	return FCGX_HasSeenEOF(fc->rq->in) && FCGX_GetError(fc->rq->in) == 0;
+}
+
+#define LINGER_MS 2000   /* longest wait for the web server to stop sending, after the answer */
+
+/*
+ * End a connection whose request body was not read to its end (refused, timed out): send
+ * the answer and the end of the request, stop writing, and read what the web server still
+ * sends for at most LINGER_MS in all, then close. libfcgi's own linger waits as long as
+ * bytes keep coming, so a client trickling a body would hold the process for as long as it
+ * likes; closing at once instead would reset the connection before the server read the answer.
+ */
+static void close_bounded(FCGX_Request *rq)
+{
+	struct timespec t0, t;
+	char buf[16384];
+	long left;
+
+	FCGX_FClose(rq->err);
+	FCGX_FClose(rq->out);
+	if (shutdown(rq->ipcFd, SHUT_WR) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
+			struct pollfd p = { .fd = rq->ipcFd, .events = POLLIN };
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			left = LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0 || poll(&p, 1, (int)left) <= 0 || read(rq->ipcFd, buf, sizeof(buf)) <= 0)
+				break;
+		}
+	}
+	FCGX_Detach(rq);
 }
 
 static int is_unix_socket(int fd)
@@ -90,11 +180,17 @@ static int is_unix_socket(int fd)
 int responder_main(const char *name, const struct route *t, size_t n)
 {
 	FCGX_Request rq;
+	struct fcgi_conn fc;
 	struct http_io io;
 	int unix_listen;
+	char why[256];
 
 	log_set_program(name);
 	config_init_or_die();
+	if (route_check(t, n, why, sizeof(why)) != 0) {
+		log_error("route table: %s", why);
+		return 78;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
@@ -118,9 +214,11 @@ int responder_main(const char *name, const struct route *t, size_t n)
 	/* accepted connections have the listening socket's family */
 	unix_listen = is_unix_socket(0);
 	while (FCGX_Accept_r(&rq) >= 0) {
+		fc.rq = &rq;
+		fc.timeout_set = 0;
 		io.read = fcgi_read;
 		io.write = fcgi_write;
-		io.ctx = &rq;
+		io.ctx = &fc;
 		io.envp = rq.envp;
 		responder_handle(&io, t, n);
 		/* libfcgi closes with shutdown(), then reads until the web server closes its end
@@ -128,9 +226,17 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		 * still sends meets a closed socket: that would reset the connection (a Unix
 		 * socket too), and Apache then answers 503. Once the request's stdin has been
 		 * read to its end the server sends nothing more, and a plain close is safe. */
-		if (unix_listen && stdin_drained(&rq))
-			FCGX_Detach(&rq);
+		if (stdin_drained(&fc)) {
+			if (unix_listen)
+				FCGX_Detach(&rq);
+		} else {
+			close_bounded(&rq);
+		}
 		FCGX_Finish_r(&rq);
+		if (rq.keepConnection && rq.ipcFd >= 0) {
+			struct timeval none = { 0, 0 };   /* the next request may idle: no timeout */
+			setsockopt(rq.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+		}
 	}
 	db_close();
 	return 0;

@@ -1,6 +1,6 @@
-/* route.c: route matching and the central preconditions (see route.h). */
+/* route.c: route matching and validation, the request's one way through (see route.h).
+ * It calls no database function: the gate (gate.c) reads the user. */
 #include "route.h"
-#include "auth.h"
 #include "config.h"
 #include "log.h"
 #include <stdio.h>
@@ -29,8 +29,9 @@ static int param_spec(const char *s, size_t len, size_t *nlen, enum ptype *t)
 	return 0;
 }
 
-int route_match(const char *pattern, const char *path, size_t len,
-    char **names, char **values, size_t *vlens, size_t max)
+/* route_match, with each parameter's type into types (may be NULL). */
+static int match_typed(const char *pattern, const char *path, size_t len,
+    char **names, char **values, size_t *vlens, enum ptype *types, size_t max)
 {
 	const char *pp = pattern, *sp = path, *pend = pattern + strlen(pattern), *send = path + len;
 	size_t n = 0, i;
@@ -56,6 +57,8 @@ int route_match(const char *pattern, const char *path, size_t len,
 				se = send, sl = (size_t)(send - sp);
 			else if (sl == 0)
 				goto nomatch;
+			if (types)
+				types[n] = t;
 			names[n] = strndup(pp + 1, nl);
 			values[n] = pct_decode(sp, sl, 0, &vlens[n]);
 			if (names[n] == NULL || values[n] == NULL) {
@@ -93,6 +96,59 @@ nomatch:
 nomem:
 	for (i = 0; i < n; i++) { free(names[i]); free(values[i]); }
 	return -2;
+}
+
+int route_match(const char *pattern, const char *path, size_t len,
+    char **names, char **values, size_t *vlens, size_t max)
+{
+	return match_typed(pattern, path, len, names, values, vlens, NULL, max);
+}
+
+/* Count the {params} of pattern and check each spec; -1 when one is malformed or
+ * {x:path} is not last. */
+static int pattern_params(const char *pattern)
+{
+	const char *p = pattern, *e;
+	enum ptype t;
+	size_t nl;
+	int n = 0;
+
+	if (pattern[0] != '/')
+		return -1;
+	while ((p = strchr(p, '{')) != NULL) {
+		if ((e = strchr(p, '}')) == NULL || param_spec(p, (size_t)(e - p + 1), &nl, &t) != 0 || nl == 0)
+			return -1;
+		if (t == P_PATH && e[1] != '\0')
+			return -1;
+		n++;
+		p = e + 1;
+	}
+	return n;
+}
+
+int route_check(const struct route *t, size_t n, char *err, size_t errlen)
+{
+	size_t i;
+	int np;
+
+	for (i = 0; i < n; i++) {
+		const struct route *rt = &t[i];
+		if (rt->method == NULL || rt->pattern == NULL || rt->fn == NULL) {
+			snprintf(err, errlen, "route %zu: method, pattern and handler are required", i);
+			return -1;
+		}
+		if ((np = pattern_params(rt->pattern)) < 0 || np > LIM_ROUTE_PARAMS) {
+			snprintf(err, errlen, "%s: malformed pattern or more than %d parameters", rt->pattern, LIM_ROUTE_PARAMS);
+			return -1;
+		}
+		if ((rt->flags & RF_USER_LATE) && (rt->flags & RF_SUPERUSER)) {
+			snprintf(err, errlen, "%s: a superuser check cannot wait for the handler", rt->pattern);
+			return -1;
+		}
+		if (fields_check(rt->fields, rt->fields ? rt->nfields : 0, rt->pattern, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int method_matches(const struct route *rt, const struct http_request *r)
@@ -164,13 +220,11 @@ static int try_redirect(struct http_request *r, const struct route *t, size_t n)
 	if (found) {
 		struct buf b;
 		buf_init(&b, LIM_URI * 3 + 16);
-		buf_append(&b, alt, alen);
-		if (*r->query) {
-			buf_puts(&b, "?");
-			buf_puts(&b, r->query);
-		}
 		/* Never echo raw bytes into a header: re-encode anything outside the URL alphabet. */
-		loc = http_encode_path(buf_cstr(&b), b.len);
+		if (buf_append(&b, alt, alen) || (*r->query && (buf_puts(&b, "?") || buf_puts(&b, r->query))))
+			loc = NULL;
+		else
+			loc = http_encode_path(buf_cstr(&b), b.len);
 		buf_free(&b);
 		if (loc && http_add_header(r, "Location", loc) == 0)
 			http_send(r, 307, NULL, "", 0);
@@ -217,14 +271,77 @@ int route_has_dot_segment(const char *p, size_t len)
 	return 0;
 }
 
+/* URL spaces whose dot-segment 400 has its own detail, known to every responder: lighttpd
+ * resolves the segments first and may hand the raw path to another responder than the
+ * space's own (whose table says the same through .bad_path). */
+static const struct { const char *prefix, *detail; } bad_path_spaces[] = {
+	{ "/files/", "Invalid file path" },
+};
+
+/* The 400 detail for a . or .. segment: that of the route the path falls under, if any. */
+static const char *bad_path_detail(const struct http_request *r, const struct route *t, size_t n)
+{
+	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS];
+	size_t vl[LIM_ROUTE_PARAMS], i, pl;
+	int m;
+
+	for (i = 0; i < sizeof(bad_path_spaces) / sizeof(bad_path_spaces[0]); i++) {
+		pl = strlen(bad_path_spaces[i].prefix);
+		if (r->path_len >= pl && memcmp(r->uri, bad_path_spaces[i].prefix, pl) == 0)
+			return bad_path_spaces[i].detail;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (t[i].bad_path == NULL)
+			continue;
+		m = route_match(t[i].pattern, r->uri, r->path_len, names, vals, vl, LIM_ROUTE_PARAMS);
+		if (m >= 0) {
+			free_match(names, vals, m);
+			return t[i].bad_path;
+		}
+	}
+	return "Invalid path";
+}
+
+/* Path parameters of a plain {name} are UUIDs: checked and normalised (422 entries). */
+static int check_uuid_params(struct http_request *r, const enum ptype *types)
+{
+	char norm[UUID_STR_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < r->nparams; i++) {
+		if (types[i] != P_UUID ||
+		    valid_uuid(&r->verrs, "path", r->param_name[i], r->param[i], r->param_len[i], norm) != 0)
+			continue;
+		free(r->param[i]);
+		r->param[i] = strdup(norm);
+		r->param_len[i] = UUID_STR_LEN;
+		if (r->param[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Answer the first error of the checks: through the late user check when the user's errors
+ * must come first (FastAPI's order). */
+static void refuse(struct http_request *r, const struct route *hit, enum herr e, const char *detail)
+{
+	if (e == HE_TOO_LARGE && detail == NULL)
+		detail = hit->too_large ? hit->too_large : "Request body too large";
+	if (e == HE_IO || gate_user(r) == 0)
+		http_error(r, e, detail);
+}
+
 void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 {
 	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS];
 	size_t vl[LIM_ROUTE_PARAMS], i, k;
+	enum ptype types[LIM_ROUTE_PARAMS], hit_types[LIM_ROUTE_PARAMS];
 	const struct route *hit = NULL;
 	struct buf allow;
 	int path_hit = 0;
 	const char *detail = NULL;
+	size_t body_max;
 	enum herr e;
 
 	if (r->method == HM_OPTIONS && r->origin && r->acr_method && config_get()->n_cors_origins) {
@@ -234,13 +351,12 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 	/* The web server may have resolved these segments before choosing this responder
 	 * (lighttpd does): refused here whichever responder gets them, as Apache refuses them. */
 	if (route_has_dot_segment(r->uri, r->path_len)) {
-		http_error(r, HE_BAD_REQUEST, r->path_len >= 7 && memcmp(r->uri, "/files/", 7) == 0
-		    ? "Invalid file path" : "Invalid path");
+		http_error(r, HE_BAD_REQUEST, bad_path_detail(r, t, n));
 		return;
 	}
 	buf_init(&allow, 256);
 	for (i = 0; i < n; i++) {
-		int mm = route_match(t[i].pattern, r->uri, r->path_len, names, vals, vl, LIM_ROUTE_PARAMS);
+		int mm = match_typed(t[i].pattern, r->uri, r->path_len, names, vals, vl, types, LIM_ROUTE_PARAMS);
 		if (mm == -2) {
 			buf_free(&allow);
 			http_error(r, HE_INTERNAL, NULL);
@@ -249,14 +365,20 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		if (mm < 0)
 			continue;
 		path_hit = 1;
-		if (!method_listed(buf_cstr(&allow), t[i].method))
-			buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method);
+		if (!method_listed(buf_cstr(&allow), t[i].method) &&
+		    buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method) != 0) {
+			free_match(names, vals, mm);
+			buf_free(&allow);
+			http_error(r, HE_INTERNAL, NULL);
+			return;
+		}
 		if (hit == NULL && method_matches(&t[i], r)) {
 			hit = &t[i];
 			for (k = 0; k < (size_t)mm; k++) {
 				r->param_name[k] = names[k];
 				r->param[k] = vals[k];
 				r->param_len[k] = vl[k];
+				hit_types[k] = types[k];
 			}
 			r->nparams = (size_t)mm;
 		} else {
@@ -275,45 +397,34 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 	}
 	buf_free(&allow);
 
-	if ((hit->flags & RF_BODY) || hit->fields) {
-		e = http_read_body(r, hit->body_max ? hit->body_max : LIM_JSON_BODY);
-		if (e != HE_OK) {
-			http_error(r, e, e == HE_TOO_LARGE ? "Request body too large" : NULL);
-			return;
-		}
+	/* A body declared over the limit is refused before anything is read (never drained). */
+	body_max = hit->body_max ? hit->body_max : LIM_JSON_BODY;
+	if (fields_body(hit->fields, hit->fields ? hit->nfields : 0) && r->content_length > (long long)body_max) {
+		refuse(r, hit, HE_TOO_LARGE, NULL);
+		return;
 	}
-	if (hit->flags & (RF_AUTH | RF_SUPERUSER)) {
-		r->auth_superuser = (hit->flags & RF_SUPERUSER) != 0;
-		e = auth_token(r);
-		if (e == HE_OK && !(hit->flags & RF_USER_LATE))
-			e = auth_user(r, r->auth_superuser, &detail);
-		if (e != HE_OK) {
-			http_error(r, e, detail);
-			return;
-		}
+	/* The gate, from the headers alone: no body byte is read for a caller it refuses. */
+	if ((e = gate_run(r, hit->flags, &detail)) != HE_OK) {
+		http_error(r, e, detail);
+		return;
 	}
-	/* Validation: every path parameter and every body field, reported together. */
-	for (i = 0; i < r->nparams; i++) {
-		char norm[UUID_STR_LEN + 1], spec[64];
-		snprintf(spec, sizeof(spec), "{%s}", r->param_name[i]);
-		if (strstr(hit->pattern, spec) != NULL) {     /* a plain {name} is a UUID */
-			if (valid_uuid(&r->verrs, "path", r->param_name[i], r->param[i], r->param_len[i], norm) == 0) {
-				free(r->param[i]);
-				r->param[i] = strdup(norm);
-				r->param_len[i] = UUID_STR_LEN;
-				if (r->param[i] == NULL) {
-					http_error(r, HE_INTERNAL, NULL);
-					return;
-				}
-			}
-		}
+	if (hit->flags & RF_DEPRECATED)
+		http_add_header(r, "Deprecation", "true");   /* on every answer past the gate */
+	/* Validation: path parameters and the field table, every error reported together. */
+	if (check_uuid_params(r, hit_types) != 0) {
+		http_error(r, HE_INTERNAL, NULL);
+		return;
 	}
 	if (hit->fields)
-		jsonin_parse(&r->jin, buf_cstr(&r->body), r->body.len, r->content_type,
-		    hit->fields, hit->nfields, r->jv, &r->verrs);
+		e = fields_run(r, hit->fields, hit->nfields, body_max, &detail);
+	else
+		e = (hit->flags & RF_BODY) ? http_read_body(r, body_max) : HE_OK;
+	if (e != HE_OK && e != HE_VALIDATION) {
+		refuse(r, hit, e, detail);
+		return;
+	}
 	if (verrs_count(&r->verrs) || r->verrs.nomem) {
-		if (route_user(r) == 0)      /* FastAPI checks the user before the body */
-			http_error(r, HE_VALIDATION, NULL);
+		refuse(r, hit, r->verrs.nomem ? HE_INTERNAL : HE_VALIDATION, NULL);
 		return;
 	}
 	hit->fn(r);
@@ -321,39 +432,4 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		log_error("handler for %s %s sent no response", hit->method, hit->pattern);
 		http_error(r, HE_INTERNAL, NULL);
 	}
-}
-
-int route_user_in(struct http_request *r, const char *sql, int n, const char *const *params, PGresult **res)
-{
-	const char *detail = NULL;
-	enum herr e;
-
-	*res = NULL;
-	e = db_exec(res, sql, n, params);
-	if (e != HE_OK) {
-		/* no user to check: the statement itself failed (logged by db_exec) */
-		http_error(r, e, NULL);
-	} else if (r->user == NULL && r->auth_uid[0] != '\0' &&
-	    (e = auth_user_row(r, r->auth_superuser, &detail, *res)) != HE_OK) {
-		http_error(r, e, detail);
-	} else {
-		return 0;
-	}
-	PQclear(*res);
-	*res = NULL;
-	return -1;
-}
-
-int route_user(struct http_request *r)
-{
-	const char *detail = NULL;
-	enum herr e;
-
-	if (r->user != NULL || r->auth_uid[0] == '\0')
-		return 0;
-	if ((e = auth_user(r, r->auth_superuser, &detail)) != HE_OK) {
-		http_error(r, e, detail);
-		return -1;
-	}
-	return 0;
 }

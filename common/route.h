@@ -4,16 +4,18 @@
 #include <stddef.h>
 #include "http.h"
 #include "jsonin.h"
-#include "db.h"
+#include "gate.h"
+#include "fields.h"
 
 typedef void (*route_handler)(struct http_request *r);
 
-#define RF_AUTH      1u   /* bearer token and an active user required */
-#define RF_SUPERUSER 2u   /* ... who is a superuser (implies RF_AUTH) */
-#define RF_BODY      4u   /* the handler reads a body of at most body_max bytes */
+#define RF_AUTH      GATE_AUTH       /* bearer token and an active user required */
+#define RF_SUPERUSER GATE_SUPERUSER  /* ... who is a superuser (implies RF_AUTH) */
+#define RF_BODY      4u   /* without fields: the body is read into r->body (at most body_max) */
 /* With RF_AUTH: only the token is checked before the handler, which checks the user itself
- * (route_user, or route_user_in to read the user in its own first statement). */
-#define RF_USER_LATE 8u
+ * (gate_user, or gate_user_in to read the user in its own first statement). */
+#define RF_USER_LATE GATE_USER_LATE
+#define RF_DEPRECATED 16u /* every answer past the gate carries Deprecation: true */
 
 struct route {
 	const char *method;          /* "GET", "POST", ...; GET routes answer HEAD too */
@@ -21,29 +23,31 @@ struct route {
 	 * {name:path} the rest of the path (last only) */
 	const char *pattern;
 	unsigned flags;
-	size_t body_max;             /* with RF_BODY */
-	const struct jfield *fields; /* JSON body schema (implies RF_BODY), NULL for none */
+	size_t body_max;             /* most body bytes (0: LIM_JSON_BODY) */
+	const struct jfield *fields; /* every input the route reads (path, query, body, form,
+	                              * file; fields.h), checked before the handler; NULL: none */
 	size_t nfields;
 	route_handler fn;
+	const char *too_large;       /* detail of its 413 (NULL: "Request body too large") */
+	const char *bad_path;        /* detail of its 400 for a . or .. segment (NULL: "Invalid path") */
 };
 
 /*
- * Answer one request from table t[n] in FastAPI's order: CORS preflight, 404/405/307,
- * body limit (413), authentication (401/403/404/400), validation of path parameters and
- * the JSON body (422, every error at once), then the handler.
+ * Check table t[n] once at start: patterns well formed (at most LIM_ROUTE_PARAMS {params},
+ * {x:path} last), field tables valid (fields_check), flags consistent. 0, or -1 with the
+ * reason in err (a start-up failure, never a per-request overflow).
+ */
+int route_check(const struct route *t, size_t n, char *err, size_t errlen);
+/*
+ * Answer one request from table t[n], one way through: CORS preflight, . and .. segments
+ * (400), match (404/405/307), 413 from CONTENT_LENGTH, the gate (401/403/404/400 from the
+ * headers, before any body byte is read), the field table (path, query, body: 422, every
+ * error at once, after the user's checks; 408 for a body too slow), then the handler.
  */
 void route_dispatch(struct http_request *r, const struct route *t, size_t n);
-/*
- * For RF_USER_LATE handlers, whose every answer comes after the user's checks (FastAPI's
- * order). route_user loads and checks the caller: 0, or -1 once the error is answered.
- * route_user_in runs sql, which selects AUTH_USER_COLS first for the caller (r->auth_uid)
- * and then what the handler needs, and checks the caller from its row: one round trip.
- * 0 with *res (TUPLES_OK or COMMAND_OK; caller PQclears), or -1 once the error (the
- * user's, or the statement's own) is answered. sql must do nothing for a caller who fails
- * the checks: a read, or a write guarded in SQL by the user's row.
- */
-int route_user(struct http_request *r);
-int route_user_in(struct http_request *r, const char *sql, int n, const char *const *params, PGresult **res);
+/* Old names of the gate's late user checks (gate.h). */
+#define route_user gate_user
+#define route_user_in gate_user_in
 /* 1 when the raw path[0..len) has a "." or ".." segment, the dots plain or %2e, the
  * separators '/' or an encoded slash or backslash (%2f, %5c); else 0. */
 int route_has_dot_segment(const char *path, size_t len);

@@ -8,6 +8,20 @@
 
 static const struct storage_ops *backend;   /* set by storage_init, NULL before */
 
+enum herr storage_herr(enum storage_err e, const char **detail)
+{
+	*detail = NULL;
+	switch (e) {
+	case ST_OK: return HE_OK;
+	case ST_TOO_LARGE: *detail = "Upload larger than allowed"; return HE_TOO_LARGE;
+	case ST_SHORT: *detail = "Upload shorter than the declared size"; return HE_BAD_REQUEST;
+	case ST_READ_ERROR: *detail = "Upload body could not be read"; return HE_BAD_REQUEST;
+	case ST_UNAVAILABLE: return HE_STORAGE_UNAVAILABLE;
+	case ST_NOT_FOUND: case ST_PRECONDITION: case ST_BAD_KEY: case ST_ERROR: break;
+	}
+	return HE_INTERNAL;
+}
+
 const char *storage_strerror(enum storage_err e)
 {
 	switch (e) {

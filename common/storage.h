@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include "config.h"
+#include "err.h"
 
 #define STORAGE_ETAG_MAX 130       /* quoted ETag as the store gives it, NUL-terminated */
 #define STORAGE_CONNECT_TIMEOUT_S 5 /* API.md §1: connections given up after 5 s */
@@ -29,6 +30,10 @@ enum storage_err {
 
 /* Short text for logs. */
 const char *storage_strerror(enum storage_err e);
+/* The one map of a storage error to the answer of a request that stored a body or file:
+ * its code (err.h) and *detail (static; NULL for the code's default). ST_ERROR and the
+ * other unexpected ones are HE_INTERNAL (log them first). */
+enum herr storage_herr(enum storage_err e, const char **detail);
 
 struct storage_obj {
 	long long size;

@@ -1,7 +1,7 @@
 /* uplease.h: the claim of a local upload token as a lease, fenced by a random claim id (issue 9 item 4). */
 #ifndef FILES_UPLEASE_H
 #define FILES_UPLEASE_H
-#include "http.h"
+#include "err.h"
 
 struct uplease {
 	const char *id, *nonce;   /* the uploads row (borrowed) */

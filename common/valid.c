@@ -364,6 +364,16 @@ char *pct_encode_path(const char *s, size_t len)
 	return pct_encode(s, len, "-._~/", 0);
 }
 
+void verrs_loc_append_index(struct verrs *v, size_t from, size_t index)
+{
+	size_t i, n = verrs_count(v);
+	json_object *loc;
+
+	for (i = from; i < n; i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(v->list, i), "loc", &loc))
+			json_object_array_add(loc, json_object_new_int64((int64_t)index));
+}
+
 int valid_text(struct verrs *v, const char *const *loc, const char *s, size_t len)
 {
 	json_object *input = NULL, *ctx;

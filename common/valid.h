@@ -27,6 +27,9 @@ void verrs_add(struct verrs *v, const char *type, const char *const *loc, const 
 void verrs_add_loc(struct verrs *v, const char *type, json_object *loc, const char *msg,
     json_object *input, json_object *ctx);
 
+/* Append index to the loc of every error from position from on (a list item's errors). */
+void verrs_loc_append_index(struct verrs *v, size_t from, size_t index);
+
 /* Percent-decode src (len bytes) into a malloc'd string; invalid escapes are kept literally.
  * *outlen gets the decoded length (the result may hold NUL bytes). NULL on ENOMEM. */
 char *pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen);

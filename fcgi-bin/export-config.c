@@ -11,12 +11,12 @@ static const char *const metadata_adapters[] = { "default", "ovs", NULL };
 /* Field order is the index into r->jv. */
 enum { F_IMAGE_FORMAT, F_METADATA_ADAPTER };
 static const struct jfield create_fields[] = {
-	{ "image_format", JF_ENUM, 0, image_formats, 0, 0, 0, 0 },
-	{ "metadata_adapter", JF_ENUM, 0, metadata_adapters, 0, 0, 0, 0 },
+	{ .name = "image_format", .type = JF_ENUM, .enum_vals = image_formats },
+	{ .name = "metadata_adapter", .type = JF_ENUM, .enum_vals = metadata_adapters },
 };
 static const struct jfield update_fields[] = {
-	{ "image_format", JF_ENUM, JF_NULLABLE, image_formats, 0, 0, 0, 0 },
-	{ "metadata_adapter", JF_ENUM, JF_NULLABLE, metadata_adapters, 0, 0, 0, 0 },
+	{ .name = "image_format", .type = JF_ENUM, .flags = JF_NULLABLE, .enum_vals = image_formats },
+	{ .name = "metadata_adapter", .type = JF_ENUM, .flags = JF_NULLABLE, .enum_vals = metadata_adapters },
 };
 
 /* A configuration's columns, each prefixed with t (an alias and dot, or ""). */
@@ -139,7 +139,7 @@ static void get_config(struct http_request *r)
 		const char *p[1] = { r->auth_uid };
 		PGresult *res;
 
-		if (route_user_in(r, "SELECT " AUTH_USER_COLS("u.") ", " COLS_OF("c.") " FROM users u "
+		if (gate_user_in(r, "SELECT " AUTH_USER_COLS("u.") ", " COLS_OF("c.") " FROM users u "
 		    "LEFT JOIN export_configurations c ON c.user_id = u.id AND c.organization_id IS NULL "
 		    "WHERE u.id = $1::uuid", 1, p, &res) != 0)
 			return;
@@ -150,7 +150,7 @@ static void get_config(struct http_request *r)
 		PQclear(res);
 		return;
 	}
-	if (route_user(r) == 0 && resolve_scope(r, &s) == 0) {
+	if (gate_user(r) == 0 && resolve_scope(r, &s) == 0) {
 		const char *p[2] = { s.user_id, s.org_id };
 		answer_row(r, "SELECT " COLS " FROM export_configurations WHERE " SCOPE, 2, p);
 	}

@@ -9,48 +9,16 @@
  */
 #include "buf.h"
 #include "config.h"
-#include "query.h"
 #include "responder.h"
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const image_types[] = { "webp", "jpeg", "png", "avif", "gif" };
-#define TYPES_EXPECTED "'webp', 'jpeg', 'png', 'avif' or 'gif'"
-#define NTYPES (sizeof(image_types) / sizeof(image_types[0]))
+static const char *const image_types[] = { "webp", "jpeg", "png", "avif", "gif", NULL };
 
-/* Read the `type` query parameter into *type (NULL when absent). 0 ok; -1 answered
- * (422 enum error at ["query","type"], or 400 for a query that cannot be parsed). */
-static int query_type(struct http_request *r, const char **type)
-{
-	static const char *const loc[] = { "query", "type", NULL };
-	struct query q;
-	const char *v;
-	size_t vlen, i, ilen;
-	char *input;
-	json_object *ctx;
-
-	*type = NULL;
-	if (query_parse(&q, r->query, strlen(r->query)) != 0) {
-		http_error(r, HE_BAD_REQUEST, "Malformed query string");
-		return -1;
-	}
-	if ((v = query_get(&q, "type", &vlen)) != NULL) {
-		for (i = 0; i < NTYPES && *type == NULL; i++)
-			if (vlen == strlen(image_types[i]) && memcmp(v, image_types[i], vlen) == 0)
-				*type = image_types[i];
-		if (*type == NULL) {
-			ctx = json_object_new_object();
-			json_object_object_add(ctx, "expected", json_object_new_string(TYPES_EXPECTED));
-			input = utf8_lossy(v, vlen, &ilen);   /* Starlette decodes with errors="replace" */
-			verrs_add(&r->verrs, "enum", loc, "Input should be " TYPES_EXPECTED,
-			    input ? json_object_new_string_len(input, (int)ilen) : NULL, ctx);
-			free(input);
-			http_error(r, HE_VALIDATION, NULL);
-		}
-	}
-	query_free(&q);
-	return v != NULL && *type == NULL ? -1 : 0;
-}
+enum { F_TYPE };
+static const struct jfield fields[] = {
+	[F_TYPE] = { .name = "type", .src = JS_QUERY, .type = JF_ENUM, .enum_vals = image_types },
+};
 
 /* The URL that serves key (normalised) for the asked type; malloc'd, NULL on ENOMEM. */
 static char *target_url(const char *key, const char *type)
@@ -77,12 +45,11 @@ static char *target_url(const char *key, const char *type)
 
 static void serve_file(struct http_request *r)
 {
-	const char *type, *raw = r->nparams ? r->param[0] : "";
+	const char *type = r->jv[F_TYPE].present ? r->jv[F_TYPE].s : NULL;
+	const char *raw = r->nparams ? r->param[0] : "";
 	size_t rawlen = r->nparams ? r->param_len[0] : 0;
 	char *key = NULL, *url = NULL;
 
-	if (query_type(r, &type) != 0)
-		return;
 	switch (valid_storage_path(raw, rawlen, &key)) {
 	case VSP_OK:
 		break;
@@ -111,7 +78,7 @@ static void serve_file(struct http_request *r)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/files/{file_path:path}", 0, 0, NULL, 0, serve_file },
+	{ "GET", "/files/{file_path:path}", 0, 0, fields, 1, serve_file, .bad_path = "Invalid file path" },
 };
 
 int main(void)

@@ -28,11 +28,11 @@ static const char *const allowed_types[] = {
 
 enum { P_FILENAME, P_CONTENT_TYPE, P_FOLDER, P_SIZE, P_FILE_SIZE };
 static const struct jfield presign_fields[] = {
-	{ "filename", JF_STRING, JF_REQUIRED, NULL, 1, 0, 0, 0 },
-	{ "content_type", JF_STRING, JF_REQUIRED, NULL, 0, 0, 0, 0 },
-	{ "folder", JF_STRING, JF_NULLABLE, NULL, 0, 255, 0, 0 },
-	{ "size", JF_INT, JF_NULLABLE, NULL, 0, 0, 0, SIZE_MAX_FIELD },
-	{ "file_size", JF_INT, JF_NULLABLE, NULL, 0, 0, 0, SIZE_MAX_FIELD },
+	{ .name = "filename", .type = JF_STRING, .flags = JF_REQUIRED, .min_len = 1 },
+	{ .name = "content_type", .type = JF_STRING, .flags = JF_REQUIRED },
+	{ .name = "folder", .type = JF_STRING, .flags = JF_NULLABLE, .max_len = 255 },
+	{ .name = "size", .type = JF_INT, .flags = JF_NULLABLE, .min = 0, .max = SIZE_MAX_FIELD },
+	{ .name = "file_size", .type = JF_INT, .flags = JF_NULLABLE, .min = 0, .max = SIZE_MAX_FIELD },
 };
 
 /* The allowed type equal to ct ignoring case, or NULL (parameters are never allowed). */
@@ -54,7 +54,12 @@ static void send_presign(struct http_request *r, const char *upload_url, const c
 	struct buf file_url;
 
 	buf_init(&file_url, 8192);
-	buf_printf(&file_url, "%s/%s", c->cdn_url, key);
+	if (buf_printf(&file_url, "%s/%s", c->cdn_url, key) != 0) {
+		json_object_put(o);
+		json_object_put(req);
+		http_error(r, HE_INTERNAL, NULL);
+		return;
+	}
 	json_object_object_add(o, "upload_url", json_object_new_string(upload_url));
 	json_object_object_add(o, "file_url", json_object_new_string(buf_cstr(&file_url)));
 	json_object_object_add(o, "upload_method", json_object_new_string("PUT"));
@@ -73,17 +78,71 @@ static void send_presign(struct http_request *r, const char *upload_url, const c
 /* An answer of presigned_url before its INSERT: the user's checks come first (RF_USER_LATE). */
 static void refuse(struct http_request *r, enum herr e, const char *detail)
 {
-	if (route_user(r) == 0)
+	if (gate_user(r) == 0)
 		http_error(r, e, detail);
+}
+
+/* The checks of a presign after validation: 0 with the allowed type and the size (-1 when
+ * not declared), or -1 once refused (422 size mismatch, 400 type or size). */
+static int presign_checks(struct http_request *r, const char **ctype, long long *size)
+{
+	const struct jvalue *v = r->jv;
+	char msg[256];
+
+	if (v[P_SIZE].present && v[P_FILE_SIZE].present && v[P_SIZE].i != v[P_FILE_SIZE].i) {
+		/* a model-level rule (pydantic's model_validator), not a field's */
+		static const char *const loc[] = { "body", NULL };
+		verrs_add(&r->verrs, "value_error", loc, "Value error, size and file_size must be equal",
+		    json_object_get(r->jin.root), json_object_new_object());
+		refuse(r, HE_VALIDATION, NULL);
+		return -1;
+	}
+	*size = v[P_SIZE].present ? v[P_SIZE].i : v[P_FILE_SIZE].present ? v[P_FILE_SIZE].i : -1;
+	if ((*ctype = allowed_type(v[P_CONTENT_TYPE].s, v[P_CONTENT_TYPE].slen)) == NULL) {
+		snprintf(msg, sizeof(msg), "Content type '%.*s' is not allowed", (int)(v[P_CONTENT_TYPE].slen > 100 ? 100 : v[P_CONTENT_TYPE].slen), v[P_CONTENT_TYPE].s);
+		refuse(r, HE_BAD_REQUEST, msg);
+		return -1;
+	}
+	if (*size > config_get()->max_upload_size) {
+		snprintf(msg, sizeof(msg), "File size %lld exceeds the maximum of %lld bytes", *size, config_get()->max_upload_size);
+		refuse(r, HE_BAD_REQUEST, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The upload URL of key: a SigV4 presigned PUT (s3), or a local upload token (*token,
+ * malloc'd, with *t) and its URL. 0, or -1 (logged). */
+static int presign_target(const char *key, const char *ctype, long long size, long long now,
+    long long expires_in, struct buf *url, struct uptoken *t, char **token)
+{
+	const struct config *c = config_get();
+
+	if (c->storage_backend == STORAGE_S3) {
+		if (s3_presign_put(c, key, ctype, size, (unsigned)expires_in, now, url) != 0) {
+			log_error("presigning failed (check R2_ENDPOINT_URL)");
+			return -1;
+		}
+		return 0;
+	}
+	memset(t, 0, sizeof(*t));
+	snprintf(t->key, sizeof(t->key), "%s", key);
+	snprintf(t->content_type, sizeof(t->content_type), "%s", ctype);
+	t->size = size >= 0 ? size : c->max_upload_size;
+	t->exact = size >= 0;
+	t->expires = now + expires_in;
+	if ((*token = uptoken_issue(t, c->secret_key)) == NULL)
+		return -1;
+	return buf_printf(url, "%s/api/v1/uploads/local/%s", c->public_base_url, *token);
 }
 
 static void presigned_url(struct http_request *r)
 {
 	const struct config *c = config_get();
 	const struct jvalue *v = r->jv;
-	char uid[UUID_STR_LEN + 1], file_id[33], safe[SAFE_FILENAME_MAX + 1], exp_s[24], size_s[24], msg[256];
+	char uid[UUID_STR_LEN + 1], file_id[33], safe[SAFE_FILENAME_MAX + 1], exp_s[24], size_s[24];
 	const char *ctype, *params[8];
-	long long size = -1, expires_in, now = (long long)time(NULL);
+	long long size, expires_in, now = (long long)time(NULL);
 	struct buf key, url;
 	struct uptoken t;
 	char *token = NULL;
@@ -92,24 +151,8 @@ static void presigned_url(struct http_request *r)
 
 	buf_init(&key, 1024);
 	buf_init(&url, 16384);
-	if (v[P_SIZE].present && v[P_FILE_SIZE].present && v[P_SIZE].i != v[P_FILE_SIZE].i) {
-		static const char *const loc[] = { "body", NULL };
-		verrs_add(&r->verrs, "value_error", loc, "Value error, size and file_size must be equal",
-		    json_object_get(r->jin.root), json_object_new_object());
-		refuse(r, HE_VALIDATION, NULL);
+	if (presign_checks(r, &ctype, &size) != 0)
 		goto out;
-	}
-	size = v[P_SIZE].present ? v[P_SIZE].i : v[P_FILE_SIZE].present ? v[P_FILE_SIZE].i : -1;
-	if ((ctype = allowed_type(v[P_CONTENT_TYPE].s, v[P_CONTENT_TYPE].slen)) == NULL) {
-		snprintf(msg, sizeof(msg), "Content type '%.*s' is not allowed", (int)(v[P_CONTENT_TYPE].slen > 100 ? 100 : v[P_CONTENT_TYPE].slen), v[P_CONTENT_TYPE].s);
-		refuse(r, HE_BAD_REQUEST, msg);
-		goto out;
-	}
-	if (size > c->max_upload_size) {
-		snprintf(msg, sizeof(msg), "File size %lld exceeds the maximum of %lld bytes", size, c->max_upload_size);
-		refuse(r, HE_BAD_REQUEST, msg);
-		goto out;
-	}
 	if (safe_filename(v[P_FILENAME].s, v[P_FILENAME].slen, safe) != 0 || uuid_v4(uid) != 0) {
 		refuse(r, HE_INTERNAL, NULL);
 		goto out;
@@ -118,29 +161,16 @@ static void presigned_url(struct http_request *r)
 		if (uid[i] != '-')
 			file_id[o++] = uid[i];
 	file_id[o] = '\0';
-	buf_printf(&key, "temp/%s_%lld_%s", file_id, now, safe);
+	if (buf_printf(&key, "temp/%s_%lld_%s", file_id, now, safe) != 0) {
+		refuse(r, HE_INTERNAL, NULL);
+		goto out;
+	}
 	expires_in = c->presign_expires_seconds + (size > 0 ? size / 16384 : 0);
 	if (expires_in > 3600)
 		expires_in = 3600;
-
-	if (c->storage_backend == STORAGE_S3) {
-		if (s3_presign_put(c, key.data, ctype, size, (unsigned)expires_in, now, &url) != 0) {
-			log_error("presigning failed (check R2_ENDPOINT_URL)");
-			refuse(r, HE_INTERNAL, NULL);
-			goto out;
-		}
-	} else {
-		memset(&t, 0, sizeof(t));
-		snprintf(t.key, sizeof(t.key), "%s", key.data);
-		snprintf(t.content_type, sizeof(t.content_type), "%s", ctype);
-		t.size = size >= 0 ? size : c->max_upload_size;
-		t.exact = size >= 0;
-		t.expires = now + expires_in;
-		if ((token = uptoken_issue(&t, c->secret_key)) == NULL) {
-			refuse(r, HE_INTERNAL, NULL);
-			goto out;
-		}
-		buf_printf(&url, "%s/api/v1/uploads/local/%s", c->public_base_url, token);
+	if (presign_target(key.data, ctype, size, now, expires_in, &url, &t, &token) != 0) {
+		refuse(r, HE_INTERNAL, NULL);
+		goto out;
 	}
 	snprintf(exp_s, sizeof(exp_s), "%lld", now + expires_in);
 	snprintf(size_s, sizeof(size_s), "%lld", size);
@@ -154,17 +184,16 @@ static void presigned_url(struct http_request *r)
 	params[7] = token ? t.nonce : NULL;
 	/* The caller is read in the same statement, which records the upload only for an
 	 * active caller: any other gets the user's error and leaves no row. */
-	if (route_user_in(r, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
+	if (gate_user_in(r, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
 	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
 	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
 	    "to_timestamp($7::bigint), $8 FROM u WHERE u.is_active RETURNING 1) "
 	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, &res) != 0)
 		goto out;
-	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0) {
+	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0)
 		http_error(r, HE_INTERNAL, NULL);     /* cannot happen: the caller was checked active */
-		goto out;
-	}
-	send_presign(r, url.data, key.data, file_id, ctype, expires_in, token);
+	else
+		send_presign(r, url.data, key.data, file_id, ctype, expires_in, token);
 out:
 	PQclear(res);
 	buf_free(&key);
@@ -210,12 +239,14 @@ static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
 	return uuid_parse(key + 5, 32, id, why, sizeof(why));
 }
 
-/* The token's checks before any body byte is read. 0 ok; -1 answered. */
-static int local_put_check(struct http_request *r, struct uptoken *t, char id[UUID_STR_LEN + 1])
+/* The token of a local PUT checked against the request: 0 with *t and the row id, or -1
+ * once answered (404 in s3 mode, 403, 415, 413, 400). */
+static int put_token(struct http_request *r, struct uptoken *t, char id[UUID_STR_LEN + 1])
 {
 	const struct config *c = config_get();
 	const char *tok = http_route_param(r, "token");
 	enum uptoken_status ts;
+	char msg[200];
 
 	if (c->storage_backend != STORAGE_LOCAL) {
 		http_error(r, HE_NO_ROUTE, NULL);
@@ -228,7 +259,6 @@ static int local_put_check(struct http_request *r, struct uptoken *t, char id[UU
 		return -1;
 	}
 	if (!same_type(r->content_type, t->content_type)) {
-		char msg[200];
 		snprintf(msg, sizeof(msg), "Content-Type must be %s", t->content_type);
 		http_error(r, HE_UNSUPPORTED_TYPE, msg);
 		return -1;
@@ -244,6 +274,19 @@ static int local_put_check(struct http_request *r, struct uptoken *t, char id[UU
 	return 0;
 }
 
+/* Claim the token as a lease: one upload may run or succeed per token, until a claim's
+ * lease runs out (its process died). 0 claimed, -1 answered (403 unknown, 409, 503). */
+static int put_claim(struct http_request *r, struct uplease *lease, const char *id, const char *nonce)
+{
+	enum herr e = uplease_claim(lease, id, nonce, config_get()->upload_lease_seconds);
+
+	if (e == HE_OK)
+		return 0;
+	http_error(r, e, e == HE_FORBIDDEN ? "Invalid upload token" :
+	    e == HE_CONFLICT ? "Upload token already used" : NULL);
+	return -1;
+}
+
 static void local_put(struct http_request *r)
 {
 	const struct config *c = config_get();
@@ -254,32 +297,20 @@ static void local_put(struct http_request *r)
 	enum storage_err se;
 	json_object *o;
 	char size_s[24], url[8192], id[UUID_STR_LEN + 1];
+	const char *detail;
 	enum herr e;
 
-	if (local_put_check(r, &t, id) != 0)
+	if (put_token(r, &t, id) != 0 || put_claim(r, &lease, id, t.nonce) != 0)
 		return;
-	/* Claim the token: one upload may run or succeed per token, until its lease runs out. */
-	e = uplease_claim(&lease, id, t.nonce, c->upload_lease_seconds);
-	if (e != HE_OK) {
-		http_error(r, e, e == HE_FORBIDDEN ? "Invalid upload token" :
-		    e == HE_CONFLICT ? "Upload token already used" : NULL);
-		return;
-	}
 	se = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
-	switch (se) {
-	case ST_OK: break;
-	case ST_TOO_LARGE: http_error(r, HE_TOO_LARGE, "Upload larger than allowed"); goto out;
-	case ST_SHORT: http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size"); goto out;
-	case ST_READ_ERROR:
-		if (lease.held)
-			http_error(r, HE_BAD_REQUEST, "Upload body could not be read");
-		else
-			http_error(r, HE_CONFLICT, "Upload token already used");
-		goto out;
-	case ST_UNAVAILABLE: http_error(r, HE_STORAGE_UNAVAILABLE, NULL); goto out;
-	default:
-		log_error("storing %s failed: %s", t.key, storage_strerror(se));
-		http_error(r, HE_INTERNAL, NULL);
+	if (se != ST_OK) {
+		if ((e = storage_herr(se, &detail)) == HE_INTERNAL)
+			log_error("storing %s failed: %s", t.key, storage_strerror(se));
+		if (se == ST_READ_ERROR && r->body_timed_out)
+			e = HE_TIMEOUT, detail = NULL;     /* a stalled body; the partial file is gone */
+		else if (se == ST_READ_ERROR && !lease.held)
+			e = HE_CONFLICT, detail = "Upload token already used";   /* the lease was lost */
+		http_error(r, e, detail);
 		goto out;
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", obj.size);
@@ -306,47 +337,12 @@ out:
 
 static const char *const lora_exts[] = { "safetensors", "ckpt", "pt", "pth", "bin", NULL };
 
-/* 1 when s (len bytes) matches ^[a-z0-9_-]{1,32}$. */
-static int valid_entity_type(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > 32)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
-static void lora_validate(struct http_request *r, struct form_field *f)
-{
-	if (!f[0].present) {
-		static const char *const loc[] = { "body", "file", NULL };
-		verrs_add(&r->verrs, "missing", loc, "Field required", NULL, NULL);
-	}
-	if (f[1].present && !f[1].too_long) {
-		static const char *const loc[] = { "body", "lora_trigger", NULL };
-		if (valid_text(&r->verrs, loc, f[1].text, f[1].text_len) != 0)
-			f[1].present = 0;     /* reported: no second error for the same field */
-	}
-	if (f[1].present && (f[1].too_long || utf8_chars(f[1].text, f[1].text_len) > 255)) {
-		static const char *const loc[] = { "body", "lora_trigger", NULL };
-		json_object *ctx = json_object_new_object();
-		json_object_object_add(ctx, "max_length", json_object_new_int(255));
-		verrs_add(&r->verrs, "string_too_long", loc, "String should have at most 255 characters",
-		    json_object_new_string_len(f[1].text, (int)f[1].text_len), ctx);
-	}
-	/* An empty form value is "not given" (FastAPI), so only a non-empty one is checked. */
-	if (f[2].present && f[2].text_len > 0 && (f[2].too_long || !valid_entity_type(f[2].text, f[2].text_len))) {
-		static const char *const loc[] = { "body", "entity_type", NULL };
-		json_object *ctx = json_object_new_object();
-		/* NUL and invalid UTF-8 fail the pattern; the echoed input is made valid on output */
-		json_object_object_add(ctx, "pattern", json_object_new_string("^[a-z0-9_-]{1,32}$"));
-		verrs_add(&r->verrs, "string_pattern_mismatch", loc, "String should match pattern '^[a-z0-9_-]{1,32}$'",
-		    json_object_new_string_len(f[2].text, (int)f[2].text_len), ctx);
-	}
-}
+enum { L_FILE, L_TRIGGER, L_ENTITY };
+static const struct jfield lora_fields[] = {
+	[L_FILE] = { .name = "file", .src = JS_FILE, .type = JF_FILE, .flags = JF_REQUIRED, .max_len = LORA_MAX_BYTES },
+	[L_TRIGGER] = { .name = "lora_trigger", .src = JS_FORM, .type = JF_STRING, .max_len = 255 },
+	[L_ENTITY] = { .name = "entity_type", .src = JS_FORM, .type = JF_STRING, .pattern = "^[a-z0-9_-]{1,32}$" },
+};
 
 static int lora_ext_ok(const char *safe)
 {
@@ -359,39 +355,56 @@ static int lora_ext_ok(const char *safe)
 	return 0;
 }
 
-static void upload_lora(struct http_request *r)
+/* Store the checked file (a temp file of the form) under loras/ and record it. HE_OK with
+ * *key set, else the error to answer (the stored file is removed again). */
+static enum herr lora_store(struct http_request *r, const char *safe, struct buf *key, struct storage_obj *obj)
 {
-	struct form_field f[3] = {
-		{ .name = "file", .is_file = 1, .max_file = LORA_MAX_BYTES },
-		{ .name = "lora_trigger", .max_text = 255 * 4 },
-		{ .name = "entity_type", .max_text = 32 },
-	};
-	char safe[SAFE_FILENAME_MAX + 1], rnd[17], id[UUID_STR_LEN + 1], ts[32], size_s[24];
+	const struct jvalue *v = r->jv;
+	const char *entity = v[L_ENTITY].present ? v[L_ENTITY].s : "subject", *p[6];
+	char rnd[17], id[UUID_STR_LEN + 1], size_s[24];
 	unsigned char rb[8];
-	const char *detail, *entity, *trigger, *p[6];
-	struct storage_obj obj;
-	struct buf key;
 	PGresult *res = NULL;
 	enum storage_err se;
+	enum herr e;
+
+	if (RAND_bytes(rb, sizeof(rb)) != 1 || uuid_v4(id) != 0)
+		return HE_INTERNAL;
+	/* 16 random hex digits, so keys cannot be guessed */
+	for (size_t i = 0; i < sizeof(rb); i++)
+		snprintf(rnd + 2 * i, 3, "%02x", rb[i]);
+	if (buf_printf(key, "loras/%s/%lld_%s_%s", entity, (long long)time(NULL), rnd, safe) != 0)
+		return HE_INTERNAL;
+	se = storage_put_fd(key->data, v[L_FILE].fd, v[L_FILE].i, "application/octet-stream", obj);
+	if (se != ST_OK) {     /* from a spooled file: never the client's error */
+		if (se != ST_UNAVAILABLE)
+			log_error("storing %s failed: %s", key->data, storage_strerror(se));
+		return se == ST_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL;
+	}
+	snprintf(size_s, sizeof(size_s), "%lld", v[L_FILE].i);
+	p[0] = id; p[1] = r->user->id; p[2] = key->data; p[3] = size_s;
+	p[4] = v[L_ENTITY].present ? v[L_ENTITY].s : NULL;
+	p[5] = v[L_TRIGGER].present ? v[L_TRIGGER].s : NULL;
+	e = db_exec(&res, "INSERT INTO lora_uploads (id, uploader_id, key, size, entity_type, lora_trigger) "
+	    "VALUES ($1, $2, $3, $4::bigint, $5, $6)", 6, p);
+	PQclear(res);
+	if (e != HE_OK)
+		storage_delete(key->data);     /* unrecorded: do not keep it */
+	return e;
+}
+
+static void upload_lora(struct http_request *r)
+{
+	char safe[SAFE_FILENAME_MAX + 1], ts[32];
+	const struct jvalue *f = &r->jv[L_FILE];
+	struct storage_obj obj;
+	struct buf key;
 	json_object *o;
 	time_t now = time(NULL);
 	struct tm tm;
 	enum herr e;
-	int stored = 0;
 
 	buf_init(&key, 1024);
-	e = form_read(r, f, 3, LORA_BODY_MAX, &detail);
-	if (e != HE_OK) {
-		http_error(r, e, e == HE_TOO_LARGE ? "LoRA file larger than 100 MB" : detail);
-		goto out;
-	}
-	lora_validate(r, f);
-	if (verrs_count(&r->verrs)) {
-		http_error(r, HE_VALIDATION, NULL);
-		goto out;
-	}
-	if (safe_filename(f[0].filename, strlen(f[0].filename), safe) != 0 || RAND_bytes(rb, sizeof(rb)) != 1 ||
-	    uuid_v4(id) != 0) {
+	if (safe_filename(f->s, f->slen, safe) != 0) {
 		http_error(r, HE_INTERNAL, NULL);
 		goto out;
 	}
@@ -399,61 +412,29 @@ static void upload_lora(struct http_request *r)
 		http_error(r, HE_BAD_REQUEST, "Unsupported LoRA file type");
 		goto out;
 	}
-	entity = f[2].present && f[2].text_len ? f[2].text : "subject";
-	trigger = f[1].present && f[1].text_len ? f[1].text : NULL;
-	/* 16 random hex digits, so keys cannot be guessed */
-	for (size_t i = 0; i < sizeof(rb); i++)
-		snprintf(rnd + 2 * i, 3, "%02x", rb[i]);
-	buf_printf(&key, "loras/%s/%lld_%s_%s", entity, (long long)now, rnd, safe);
-	se = storage_put_fd(key.data, f[0].fd, f[0].size, "application/octet-stream", &obj);
-	if (se != ST_OK) {
-		if (se != ST_UNAVAILABLE)
-			log_error("storing %s failed: %s", key.data, storage_strerror(se));
-		http_error(r, se == ST_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL, NULL);
-		goto out;
-	}
-	stored = 1;
-	snprintf(size_s, sizeof(size_s), "%lld", f[0].size);
-	p[0] = id; p[1] = r->user->id; p[2] = key.data; p[3] = size_s;
-	p[4] = f[2].present && f[2].text_len ? f[2].text : NULL; p[5] = trigger;
-	e = db_exec(&res, "INSERT INTO lora_uploads (id, uploader_id, key, size, entity_type, lora_trigger) "
-	    "VALUES ($1, $2, $3, $4::bigint, $5, $6)", 6, p);
-	if (e != HE_OK) {
+	if ((e = lora_store(r, safe, &key, &obj)) != HE_OK) {
 		http_error(r, e, NULL);
 		goto out;
 	}
-	stored = 0;
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	o = json_object_new_object();
 	json_object_object_add(o, "file_path", json_object_new_string(key.data));
 	json_object_object_add(o, "partial_path", json_object_new_string(key.data + strlen("loras/")));
 	json_object_object_add(o, "filename", json_object_new_string(safe));
-	json_object_object_add(o, "file_size", json_object_new_int64(f[0].size));
+	json_object_object_add(o, "file_size", json_object_new_int64(f->i));
 	json_object_object_add(o, "upload_timestamp", json_object_new_string(ts));
 	http_send_json(r, 200, o);
 out:
-	if (stored)
-		storage_delete(key.data);     /* unrecorded: do not keep it */
-	if (!r->headers_sent)
-		http_error(r, HE_INTERNAL, NULL);
-	PQclear(res);
 	buf_free(&key);
-	form_free(f, 3);
-}
-
-/* Every answer of the deprecated endpoint says so. */
-static void upload_lora_deprecated(struct http_request *r)
-{
-	http_add_header(r, "Deprecation", "true");
-	upload_lora(r);
 }
 
 static const struct route routes[] = {
 	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH | RF_USER_LATE, LIM_JSON_BODY, presign_fields,
 	  sizeof(presign_fields) / sizeof(presign_fields[0]), presigned_url },
 	{ "PUT", "/api/v1/uploads/local/{token:seg}", 0, 0, NULL, 0, local_put },
-	{ "POST", "/api/v1/uploads/admin/upload-lora", RF_SUPERUSER, 0, NULL, 0, upload_lora_deprecated },
+	{ "POST", "/api/v1/uploads/admin/upload-lora", RF_SUPERUSER | RF_DEPRECATED, LORA_BODY_MAX, lora_fields,
+	  sizeof(lora_fields) / sizeof(lora_fields[0]), upload_lora, .too_large = "LoRA file larger than 100 MB" },
 };
 
 int main(void)

@@ -109,9 +109,9 @@ static int cmd_migrate(const struct opts *o)
 	char **names = NULL, path[4096];
 	size_t n = 0, i, applied = 0;
 	struct dirent *de;
-	PGconn *c;
+	PGconn *c = NULL;
 	DIR *d;
-	int rc = EX_FAIL;
+	int rc = EX_FAIL, nomem = 0;
 
 	if ((d = opendir(dir)) == NULL) {
 		fprintf(stderr, "%s: cannot open the migrations directory %s: %s\n", prog, dir, strerror(errno));
@@ -121,14 +121,23 @@ static int cmd_migrate(const struct opts *o)
 		char **nn;
 		if (!is_migration_name(de->d_name))
 			continue;
-		if ((nn = realloc(names, (n + 1) * sizeof(*names))) == NULL)
+		if ((nn = realloc(names, (n + 1) * sizeof(*names))) == NULL) {
+			nomem = 1;
 			break;
+		}
 		names = nn;
-		if ((names[n] = strdup(de->d_name)) == NULL)
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			nomem = 1;
 			break;
+		}
 		n++;
 	}
 	closedir(d);
+	if (nomem) {
+		/* applying part of the list could skip one that an applied later one needs */
+		fail("%s", "out of memory while listing the migrations; nothing applied");
+		goto out;
+	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_names);
 	if ((c = db_conn()) == NULL) {
@@ -167,9 +176,22 @@ static int cmd_migrate(const struct opts *o)
 		}
 		free(sql);
 		res = PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, NULL, p, NULL, NULL, 0);
-		PQclear(res);
-		if (exec_plain(c, "COMMIT", "COMMIT") != 0)
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "%s: recording %s failed: %s", prog, names[i], PQresultErrorMessage(res));
+			PQclear(res);
+			exec_plain(c, "ROLLBACK", "ROLLBACK");
 			goto out;
+		}
+		PQclear(res);
+		/* a COMMIT of a failed transaction succeeds as a ROLLBACK: check what it did */
+		res = PQexec(c, "COMMIT");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+			fprintf(stderr, "%s: %s was not committed: %s\n", prog, names[i],
+			    PQresultStatus(res) == PGRES_COMMAND_OK ? PQcmdStatus(res) : PQresultErrorMessage(res));
+			PQclear(res);
+			goto out;
+		}
+		PQclear(res);
 		printf("applied %s\n", names[i]);
 		applied++;
 	}

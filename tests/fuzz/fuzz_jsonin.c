@@ -47,6 +47,10 @@ static const struct jfield fields[] = {
 	{ "bn", JF_BOOL, JF_REQUIRED | JF_NULLABLE, NULL, 0, 0, 0, -1 },
 	{ "u", JF_UUID, JF_REQUIRED, NULL, 0, 0, 0, -1 },
 	{ "un", JF_UUID, JF_NULLABLE, NULL, 0, 0, 0, -1 },
+	{ .name = "p", .type = JF_STRING, .pattern = "^[a-z0-9_-]{1,32}$" },
+	{ .name = "o", .type = JF_OBJECT, .flags = JF_NULLABLE },
+	{ .name = "l", .type = JF_STRLIST, .max_items = 3, .min_len = 1, .max_len = 4 },
+	{ .name = "q", .src = JS_QUERY, .type = JF_INT },   /* not a body field: never filled */
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -162,6 +166,25 @@ static void check_value(const struct jsonin *j, const struct jfield *f, const st
 		if (v->b != 0 && v->b != 1)
 			abort();
 		break;
+	case JF_OBJECT:
+		if (!json_object_is_type(v->o, json_type_object))
+			abort();
+		break;
+	case JF_STRLIST:
+		if (!json_object_is_type(v->o, json_type_array) || v->n != json_object_array_length(v->o) ||
+		    (f->max_items && v->n > f->max_items))
+			abort();
+		for (k = 0; k < v->n; k++) {
+			json_object *it = json_object_array_get_idx(v->o, k);
+			if (!json_object_is_type(it, json_type_string))
+				abort();
+			chars = utf8_chars(json_object_get_string(it), (size_t)json_object_get_string_len(it));
+			if (chars < f->min_len || (f->max_len && chars > f->max_len))
+				abort();
+		}
+		break;
+	case JF_FILE:
+		abort();     /* never a body field */
 	case JF_UUID:
 		if (!is_lower_uuid(v->uuid) ||
 		    uuid_parse(v->uuid, UUID_STR_LEN, again, why, sizeof(why)) != 0 ||
@@ -191,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data + 1, blen);
 
 	verrs_init(&v);
+	memset(out, 0, sizeof(out));     /* jsonin_parse fills body fields only */
 	before = verrs_count(&v);
 	rc = jsonin_parse(&j, body, blen, ct, fields, N_FIELDS, out, &v);
 	if (rc == 0 && (verrs_count(&v) != before || v.nomem))
@@ -209,6 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	for (i = 0; i < N_FIELDS; i++) {
+		if (out[i].present && fields[i].src != JS_BODY)
+			abort();
 		if (out[i].present)
 			check_value(&j, &fields[i], &out[i]);
 		else if (rc == 0 && (fields[i].flags & JF_REQUIRED) && !(fields[i].flags & JF_NULLABLE))

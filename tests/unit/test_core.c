@@ -355,6 +355,60 @@ START_TEST(test_config_wipes_secret_copies)
 }
 END_TEST
 
+/* Every string field, from every source, is valid UTF-8 without NUL (issue 9): the error
+ * names the field under its source, and its input is the value made valid. */
+static void first_err(struct verrs *v, const char **type, const char **loc0, const char **input)
+{
+	json_object *e = json_object_array_get_idx(v->list, 0), *o;
+
+	json_object_object_get_ex(e, "type", &o);
+	*type = json_object_get_string(o);
+	json_object_object_get_ex(e, "loc", &o);
+	*loc0 = json_object_get_string(json_object_array_get_idx(o, 0));
+	*input = json_object_object_get_ex(e, "input", &o) ? json_object_get_string(o) : NULL;
+}
+
+START_TEST(test_string_fields_utf8_nul)
+{
+	static const struct jfield f[] = { { .name = "s", .type = JF_STRING, .max_len = 10 } };
+	static const struct { const char *src, *in; size_t len; const char *type, *input; } cases[] = {
+		{ "query", "a\xff" "b", 3, "string_unicode", "a\xef\xbf\xbd" "b" },
+		{ "path", "a\xc3", 2, "string_unicode", "a\xef\xbf\xbd" },
+		{ "body", "a\0b", 3, "value_error", "a" },        /* form: "a\0b", cut at the NUL by C */
+		{ "query", "\xed\xa0\x80", 3, "string_unicode", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	};
+	struct jvalue out;
+	struct verrs v;
+	struct jsonin j;
+	const char *type, *loc0, *input;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		verrs_init(&v);
+		ck_assert_int_eq(jsonin_text(f, cases[i].src, cases[i].in, cases[i].len, &out, &v), -1);
+		ck_assert_int_eq(out.present, 0);
+		first_err(&v, &type, &loc0, &input);
+		ck_assert_str_eq(type, cases[i].type);
+		ck_assert_str_eq(loc0, cases[i].src);
+		ck_assert_str_eq(input, cases[i].input);
+		verrs_free(&v);
+	}
+	verrs_init(&v);
+	ck_assert_int_eq(jsonin_text(f, "query", "\xc3\xa9t\xc3\xa9", 5, &out, &v), 0);
+	ck_assert_int_eq(out.present, 1);
+	verrs_free(&v);
+	/* a JSON body: "\u0000" is the only way to a NUL (raw invalid bytes are json_invalid) */
+	verrs_init(&v);
+	ck_assert_int_eq(jsonin_parse(&j, "{\"s\":\"a\\u0000b\"}", strlen("{\"s\":\"a\\u0000b\"}"),
+	    "application/json", f, 1, &out, &v), -1);
+	first_err(&v, &type, &loc0, &input);
+	ck_assert_str_eq(type, "value_error");
+	ck_assert_str_eq(loc0, "body");
+	jsonin_free(&j);
+	verrs_free(&v);
+}
+END_TEST
+
 /* ---- buf ---- */
 START_TEST(test_buf_cap)
 {
@@ -391,6 +445,7 @@ int main(void)
 	tcase_add_loop_test(t, test_config, 0, N(ccases));
 	tcase_add_test(t, test_config_defaults);
 	tcase_add_test(t, test_config_wipes_secret_copies);
+	tcase_add_test(t, test_string_fields_utf8_nul);
 	tcase_add_test(t, test_buf_cap);
 	suite_add_tcase(s, t);
 	failed = tu_run(s);

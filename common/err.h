@@ -1,0 +1,29 @@
+/* err.h: the one error code of sartiq-files, returned by db, auth, storage, the gate and the
+ * programs of sbin/. Only http_error (http.c) turns one into a status and a body. */
+#ifndef FILES_ERR_H
+#define FILES_ERR_H
+
+enum herr {
+	HE_OK = 0,
+	HE_BAD_REQUEST,        /* 400 detail */
+	HE_NOT_AUTHENTICATED,  /* 401 "Not authenticated" + WWW-Authenticate: Bearer */
+	HE_BAD_CREDENTIALS,    /* 403 "Could not validate credentials" */
+	HE_FORBIDDEN,          /* 403 detail */
+	HE_NOT_FOUND,          /* 404 detail */
+	HE_NO_ROUTE,           /* 404 "Not Found" */
+	HE_METHOD,             /* 405 "Method Not Allowed" */
+	HE_TIMEOUT,            /* 408 the body did not arrive in time (BODY_READ_TIMEOUT_SECONDS) */
+	HE_CONFLICT,           /* 409 detail */
+	HE_TOO_LARGE,          /* 413 detail */
+	HE_UNSUPPORTED_TYPE,   /* 415 detail */
+	HE_VALIDATION,         /* 422 list from the request's verrs */
+	HE_DB_UNAVAILABLE,     /* 503 "Database unavailable" */
+	HE_STORAGE_UNAVAILABLE,/* 503 "Storage unavailable" */
+	HE_INTERNAL,           /* 500 "Internal Server Error" */
+	HE_IO,                 /* the client went away: nothing can be sent */
+};
+
+/* Short description of an error code for logs (a switch: every code has one). */
+const char *herr_str(enum herr e);
+
+#endif

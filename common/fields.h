@@ -1,0 +1,25 @@
+/* fields.h: one pass of a route's field table over a request, every source at once. */
+#ifndef FILES_FIELDS_H
+#define FILES_FIELDS_H
+#include "http.h"
+
+/*
+ * Check fields[n] against r, in this order of sources: path, query, then the body (JSON,
+ * or multipart form fields and file parts); the typed values go to r->jv[i] (field i).
+ * body_max bounds the body (a file part's own max_len may be lower). Returns HE_OK;
+ * HE_VALIDATION with every error in r->verrs (answer 422 after the user's checks); or any
+ * other error to answer at once (HE_BAD_REQUEST "Malformed query string" or a malformed
+ * form in *detail, HE_TOO_LARGE, HE_TIMEOUT, HE_IO, HE_INTERNAL).
+ */
+enum herr fields_run(struct http_request *r, const struct jfield *fields, size_t n,
+    size_t body_max, const char **detail);
+/*
+ * Start-up check of one route's table: at most LIM_ROUTE_FIELDS fields, each named, types
+ * that fit their source, path fields named in pattern, patterns that compile, no JSON body
+ * fields beside form fields. 0, or -1 with the reason in err.
+ */
+int fields_check(const struct jfield *fields, size_t n, const char *pattern, char *err, size_t errlen);
+/* 1 when the table reads a body (JSON or form), 2 when that body is a multipart form. */
+int fields_body(const struct jfield *fields, size_t n);
+
+#endif
