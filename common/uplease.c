@@ -58,6 +58,7 @@ int uplease_renew(struct uplease *l, int force)
 	const char *p[3] = { l->id, l->claim, secs };
 	PGresult *res = NULL;
 	double now = mono_now();
+	enum herr e;
 	int ok;
 
 	if (!l->held)
@@ -65,11 +66,12 @@ int uplease_renew(struct uplease *l, int force)
 	if (!force && now - l->renewed < (double)l->seconds / 3)
 		return 0;
 	snprintf(secs, sizeof(secs), "%lld", l->seconds);
-	ok = db_exec(&res, "UPDATE uploads SET claimed_until = now() + make_interval(secs => $3::int) "
-	    "WHERE id = $1::uuid AND claim = $2 AND state = 'uploading' RETURNING 1", 3, p) == HE_OK &&
-	    PQntuples(res) == 1;
+	e = db_exec(&res, "UPDATE uploads SET claimed_until = now() + make_interval(secs => $3::int) "
+	    "WHERE id = $1::uuid AND claim = $2 AND state = 'uploading' RETURNING 1", 3, p);
+	ok = e == HE_OK && PQntuples(res) == 1;
 	PQclear(res);
 	if (!ok) {
+		l->lost = e == HE_OK ? HE_CONFLICT : e;
 		log_warn("upload claim lost or unconfirmed; the upload is abandoned");
 		l->held = 0;     /* not ours any more: never release another's claim */
 		return -1;

@@ -9,6 +9,7 @@ struct uplease {
 	long long seconds;        /* lease length */
 	double renewed;           /* monotonic time of the last grant */
 	int held;                 /* claimed and not yet finished or released */
+	enum herr lost;           /* why a renewal failed: HE_CONFLICT (taken over) or a database error */
 };
 
 /*

@@ -308,8 +308,8 @@ static void local_put(struct http_request *r)
 			log_error("storing %s failed: %s", t.key, storage_strerror(se));
 		if (se == ST_READ_ERROR && r->body_timed_out)
 			e = HE_TIMEOUT, detail = NULL;     /* a stalled body; the partial file is gone */
-		else if (se == ST_READ_ERROR && !lease.held)
-			e = HE_CONFLICT, detail = "Upload token already used";   /* the lease was lost */
+		else if (se == ST_READ_ERROR && !lease.held)    /* the lease was lost, or unconfirmed */
+			e = lease.lost, detail = lease.lost == HE_CONFLICT ? "Upload token already used" : NULL;
 		http_error(r, e, detail);
 		goto out;
 	}
