@@ -1,6 +1,7 @@
 /* config.c: settings from the environment or a FILES_CONFIG file, validated once (see config.h). */
 #include "config.h"
 #include "flimits.h"
+#include "num.h"
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
@@ -164,17 +165,7 @@ static int read_file_values(const char *text, size_t len, char **vals, char *err
 
 static int parse_ll(const char *s, long long min, long long max, long long *out)
 {
-	char *end;
-	long long v;
-
-	if (*s == '\0' || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return num_parse(s, NUM_SIGNED, min, max, out);
 }
 
 static int valid_url(const char *s)

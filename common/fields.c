@@ -1,6 +1,8 @@
 /* fields.c: the field table of a route run over a request (see fields.h). */
 #include "fields.h"
 #include "form.h"
+#include "mediatype.h"
+#include "multipart.h"
 #include "query.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,11 @@ int fields_check(const struct jfield *f, size_t n, const char *pattern, char *er
 		}
 		if (x->pattern && (x->type != JF_STRING || !jsonin_pattern_ok(x->pattern))) {
 			snprintf(err, errlen, "%s: field %s: pattern does not compile", pattern, x->name);
+			return -1;
+		}
+		if (x->equal_to && (x->equal_to > n || x->type != JF_INT || f[x->equal_to - 1].type != JF_INT ||
+		    x->src != JS_BODY || f[x->equal_to - 1].src != JS_BODY)) {
+			snprintf(err, errlen, "%s: field %s: equal_to names no integer body field", pattern, x->name);
 			return -1;
 		}
 		if (x->src == JS_PATH) {
@@ -103,28 +110,81 @@ static enum herr run_text(struct http_request *r, const struct jfield *f, size_t
 	return HE_OK;
 }
 
-/* A multipart form: text fields checked as text, file parts handed on as temp files. A text
- * field keeps 4 bytes per character and one more, so a value cut there is still too long. */
-static enum herr run_form(struct http_request *r, const struct jfield *f, size_t n, size_t body_max,
-    const char **detail)
+/* A form field's value found (text, len bytes) or a file part where text was expected. */
+static void form_value(struct http_request *r, size_t i, const struct jfield *x, const char *text,
+    size_t len, int as_file)
 {
-	struct form_field *ff;
-	size_t i, k, m = 0, map[LIM_ROUTE_FIELDS];
+	const char *loc[] = { "body", x->name, NULL };
+
+	if (as_file)     /* FastAPI hands a str field an UploadFile: not a string */
+		verrs_add(&r->verrs, "string_type", loc, "Input should be a valid string", NULL, NULL);
+	else if (text != NULL && len > 0)     /* FastAPI reads an empty form value as not given */
+		jsonin_text(x, "body", text, len, &r->jv[i], &r->verrs);
+	else if (x->flags & JF_REQUIRED)
+		add_missing(&r->verrs, "body", x->name, NULL);
+}
+
+/* An urlencoded form (or, for any type but multipart, a body read and ignored: every field
+ * missing, as Starlette's empty form). */
+static enum herr run_urlencoded(struct http_request *r, const struct jfield *f, size_t n,
+    size_t body_max, const char **detail)
+{
+	const char *v;
+	size_t i, vlen = 0;
 	enum herr e;
 
-	if ((ff = calloc(n, sizeof(*ff))) == NULL)
+	if ((e = http_read_body(r, body_max)) != HE_OK)
+		return e;
+	if (mediatype_is(r->content_type, "application/x-www-form-urlencoded")) {
+		if (query_parse(&r->formq, buf_cstr(&r->body), r->body.len) != 0) {
+			*detail = "Malformed form body";
+			return HE_BAD_REQUEST;
+		}
+		r->formq_parsed = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (f[i].src == JS_FORM) {
+			v = r->formq_parsed ? query_get(&r->formq, f[i].name, &vlen) : NULL;
+			form_value(r, i, &f[i], v, v ? vlen : 0, 0);
+		} else if (f[i].src == JS_FILE && (f[i].flags & JF_REQUIRED)) {
+			add_missing(&r->verrs, "body", f[i].name, NULL);
+		}
+	}
+	return HE_OK;
+}
+
+/* A multipart form: text fields checked as text, file parts handed on as temp files. Each
+ * text field also has a file sink, to refuse a file part sent for it. A text field keeps 4
+ * bytes per character and one more, so a value cut there is still too long. */
+static enum herr run_multipart(struct http_request *r, const struct jfield *f, size_t n,
+    size_t body_max, const char **detail)
+{
+	char boundary[LIM_MP_BOUNDARY + 1];
+	struct form_field *ff;
+	size_t i, k, m = 0, map[2 * LIM_ROUTE_FIELDS];
+	enum herr e;
+
+	/* Starlette refuses multipart without a usable boundary */
+	if (mp_boundary(r->content_type, boundary, sizeof(boundary)) < 0) {
+		*detail = "There was an error parsing the body";
+		return HE_BAD_REQUEST;
+	}
+	if ((ff = calloc(2 * n, sizeof(*ff))) == NULL)
 		return HE_INTERNAL;
 	r->form = ff;
-	for (i = 0; i < n && m < LIM_ROUTE_FIELDS; i++) {
+	for (i = 0; i < n; i++) {
 		if (f[i].src != JS_FORM && f[i].src != JS_FILE)
 			continue;
 		map[m] = i;
-		ff[m].name = f[i].name;
-		ff[m].fd = -1;
-		ff[m].is_file = f[i].src == JS_FILE;
-		ff[m].max_text = f[i].max_len ? f[i].max_len * 4 + 4 : LIM_FORM_BODY;
-		ff[m].max_file = f[i].max_len ? (long long)f[i].max_len : (long long)body_max;
+		ff[m] = (struct form_field){ .name = f[i].name, .fd = -1, .is_file = f[i].src == JS_FILE,
+		    .max_text = f[i].max_len ? f[i].max_len * 4 + 4 : LIM_FORM_BODY,
+		    .max_file = f[i].src == JS_FILE && f[i].max_len ? (long long)f[i].max_len : (long long)body_max };
 		m++;
+		if (f[i].src == JS_FORM) {
+			map[m] = i;
+			ff[m] = (struct form_field){ .name = f[i].name, .fd = -1, .is_file = 1, .max_file = (long long)body_max };
+			m++;
+		}
 	}
 	r->nform = m;
 	if ((e = form_read(r, ff, m, (long long)body_max, detail)) != HE_OK)
@@ -133,21 +193,37 @@ static enum herr run_form(struct http_request *r, const struct jfield *f, size_t
 		struct jvalue *v = &r->jv[map[k]];
 		const struct jfield *x = &f[map[k]];
 
-		if (x->src == JS_FILE && ff[k].present) {
+		if (x->src == JS_FORM) {     /* its text sink, then its file sink */
+			form_value(r, map[k], x, ff[k].present ? ff[k].text : NULL, ff[k].text_len, ff[k + 1].present);
+			k++;
+		} else if (ff[k].present) {
 			v->present = 1;
 			v->s = ff[k].filename;
 			v->slen = strlen(ff[k].filename);
 			v->i = ff[k].size;
 			v->fd = ff[k].fd;
-		} else if (x->src == JS_FORM && ff[k].present && ff[k].text_len > 0) {
-			/* FastAPI reads an empty form value as not given */
-			jsonin_text(x, "body", ff[k].text, ff[k].text_len, v, &r->verrs);
-			continue;
-		}
-		if (!v->present && (x->flags & JF_REQUIRED))
+		} else if (x->flags & JF_REQUIRED) {
 			add_missing(&r->verrs, "body", x->name, NULL);
+		}
 	}
 	return HE_OK;
+}
+
+/* Rules across fields, as pydantic's model validators: only once every field is valid. */
+static void model_rules(struct http_request *r, const struct jfield *f, size_t n)
+{
+	static const char *const loc[] = { "body", NULL };
+	char msg[200];
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].equal_to == 0 || (k = f[i].equal_to - 1) >= n)
+			continue;
+		if (r->jv[i].present && r->jv[k].present && r->jv[i].i != r->jv[k].i) {
+			snprintf(msg, sizeof(msg), "Value error, %s and %s must be equal", f[k].name, f[i].name);
+			verrs_add(&r->verrs, "value_error", loc, msg, json_object_get(r->jin.root), json_object_new_object());
+		}
+	}
 }
 
 enum herr fields_run(struct http_request *r, const struct jfield *f, size_t n, size_t body_max,
@@ -157,6 +233,8 @@ enum herr fields_run(struct http_request *r, const struct jfield *f, size_t n, s
 	size_t i;
 
 	*detail = NULL;
+	if (n > LIM_ROUTE_FIELDS)
+		return HE_INTERNAL;     /* route_check refuses such a table at start */
 	for (i = 0; i < n; i++) {
 		memset(&r->jv[i], 0, sizeof(r->jv[i]));
 		r->jv[i].fd = -1;
@@ -165,7 +243,9 @@ enum herr fields_run(struct http_request *r, const struct jfield *f, size_t n, s
 		return e;
 	switch (fields_body(f, n)) {
 	case 2:
-		if ((e = run_form(r, f, n, body_max, detail)) != HE_OK)
+		e = mediatype_is(r->content_type, "multipart/form-data") ?
+		    run_multipart(r, f, n, body_max, detail) : run_urlencoded(r, f, n, body_max, detail);
+		if (e != HE_OK)
 			return e;
 		break;
 	case 1:
@@ -174,7 +254,8 @@ enum herr fields_run(struct http_request *r, const struct jfield *f, size_t n, s
 				*detail = "Request body too large";
 			return e;
 		}
-		jsonin_parse(&r->jin, buf_cstr(&r->body), r->body.len, r->content_type, f, n, r->jv, &r->verrs);
+		if (jsonin_parse(&r->jin, buf_cstr(&r->body), r->body.len, r->content_type, f, n, r->jv, &r->verrs) == 0)
+			model_rules(r, f, n);
 		break;
 	}
 	if (r->verrs.nomem)

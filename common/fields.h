@@ -5,7 +5,8 @@
 
 /*
  * Check fields[n] against r, in this order of sources: path, query, then the body (JSON,
- * or multipart form fields and file parts); the typed values go to r->jv[i] (field i).
+ * or a form: multipart text fields and file parts, or urlencoded text fields; a form body
+ * of any other type is read and counts as an empty form); the typed values go to r->jv[i].
  * body_max bounds the body (a file part's own max_len may be lower). Returns HE_OK;
  * HE_VALIDATION with every error in r->verrs (answer 422 after the user's checks); or any
  * other error to answer at once (HE_BAD_REQUEST "Malformed query string" or a malformed

@@ -3,6 +3,8 @@
 #include "auth.h"
 #include "config.h"
 #include "form.h"
+#include "num.h"
+#include <limits.h>
 #include "log.h"
 #include <ctype.h>
 #include <errno.h>
@@ -125,16 +127,9 @@ int http_request_init(struct http_request *r, struct http_io *io)
 	r->query = q ? q + 1 : "";
 
 	cl = http_param(r, "CONTENT_LENGTH");
-	if (cl && *cl) {
-		char *end;
-		long long v;
-		errno = 0;
-		v = strtoll(cl, &end, 10);
-		if (errno || *end != '\0' || v < 0 || !isdigit((unsigned char)cl[0])) {
-			http_error(r, HE_BAD_REQUEST, "Invalid Content-Length");
-			return -1;
-		}
-		r->content_length = v;
+	if (cl && *cl && num_parse(cl, 0, 0, LLONG_MAX, &r->content_length) != 0) {
+		http_error(r, HE_BAD_REQUEST, "Invalid Content-Length");
+		return -1;
 	}
 	return 0;
 }
@@ -157,6 +152,8 @@ void http_request_free(struct http_request *r)
 	jsonin_free(&r->jin);
 	if (r->qry_parsed)
 		query_free(&r->qry);
+	if (r->formq_parsed)
+		query_free(&r->formq);
 	if (r->form) {
 		form_free(r->form, r->nform);
 		free(r->form);
@@ -204,8 +201,10 @@ static ssize_t body_read(struct http_request *r, char *buf, size_t n)
 	errno = 0;
 	got = r->io->read(r->io->ctx, buf, n);
 	if (got < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT)
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT) {
+			log_info("request body stalled: no byte for %lld s (%lld bytes read)", grace, r->body_got);
 			r->body_timed_out = 1;
+		}
 		return -1;
 	}
 	r->body_got += got;

@@ -53,6 +53,8 @@ struct http_request {
 	struct jvalue jv[LIM_ROUTE_FIELDS]; /* typed values, in the route's field order (fields.h) */
 	struct query qry;              /* the parsed query, when a field reads it */
 	int qry_parsed;
+	struct query formq;            /* an urlencoded form body, when form fields read it */
+	int formq_parsed;
 	struct form_field *form;       /* the multipart form read for the fields, owned */
 	size_t nform;
 	struct user *user;             /* the authenticated caller, owned */

@@ -9,6 +9,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include "config.h"
+#include "mediatype.h"
+#include "num.h"
+#include <limits.h>
 #include "flimits.h"
 
 void jsonin_enum_expected(const char *const *vals, char *buf, size_t len)
@@ -29,22 +32,7 @@ void jsonin_enum_expected(const char *const *vals, char *buf, size_t len)
 
 int jsonin_is_json_type(const char *ct)
 {
-	const char *semi, *slash;
-	size_t n;
-
-	if (ct == NULL || *ct == '\0')
-		return 1;           /* FastAPI parses a body without Content-Type as JSON */
-	semi = strchr(ct, ';');
-	n = semi ? (size_t)(semi - ct) : strlen(ct);
-	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-		n--;
-	if (n < 12 || strncasecmp(ct, "application/", 12) != 0)
-		return 0;
-	slash = ct + 12;
-	n -= 12;
-	if (n == 4 && strncasecmp(slash, "json", 4) == 0)
-		return 1;
-	return n > 5 && strncasecmp(slash + n - 5, "+json", 5) == 0;
+	return mediatype_json(ct);
 }
 
 static json_object *input_copy(json_object *o)
@@ -111,21 +99,7 @@ static json_object *ctx1(const char *k, json_object *val)
 
 static int parse_int_text(const char *s, long long *out)
 {
-	char *end;
-	long long v;
-
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (*s == '\0')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (errno || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return num_parse(s, NUM_SIGNED | NUM_BLANKS, LLONG_MIN, LLONG_MAX, out);
 }
 
 /* 1 when val is a JSON string holding a NUL ("\u0000"), which C string functions would cut short. */
@@ -237,12 +211,12 @@ static void check_field(const struct jfield *f, const char *loc0, json_object *v
 			add_err(v, loc0, "int_type", f->name, "Input should be a valid integer", val, NULL);
 			return;
 		}
-		if (f->min <= f->max && i < f->min) {
+		if (JF_INT_BOUNDED(f) && i < f->min) {
 			snprintf(msg, sizeof(msg), "Input should be greater than or equal to %lld", f->min);
 			add_err(v, loc0, "greater_than_equal", f->name, msg, val, ctx1("ge", json_object_new_int64(f->min)));
 			return;
 		}
-		if (f->min <= f->max && i > f->max) {
+		if (JF_INT_BOUNDED(f) && i > f->max) {
 			snprintf(msg, sizeof(msg), "Input should be less than or equal to %lld", f->max);
 			add_err(v, loc0, "less_than_equal", f->name, msg, val, ctx1("le", json_object_new_int64(f->max)));
 			return;

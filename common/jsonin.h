@@ -24,6 +24,9 @@ enum jf_src {
 	JS_FILE,        /* a file part of a multipart/form-data body (type JF_FILE) */
 };
 
+/* 1 when an integer field has bounds: min <= max, and not both left at 0. */
+#define JF_INT_BOUNDED(f) ((f)->min <= (f)->max && ((f)->min != 0 || (f)->max != 0))
+
 #define JF_REQUIRED 1u   /* absent -> missing */
 #define JF_NULLABLE 2u   /* null accepted (value stays absent) */
 
@@ -39,10 +42,14 @@ struct jfield {
 	const char *const *enum_vals;  /* JF_ENUM: NULL-terminated list */
 	size_t min_len, max_len;       /* JF_STRING, JF_STRLIST items: in characters; max_len 0 =
 	                                * none; JF_FILE: max_len = most bytes (0 = the body limit) */
-	long long min, max;            /* JF_INT bounds (inclusive) when min <= max */
+	long long min, max;            /* JF_INT bounds (inclusive) when min <= max, except 0, 0
+	                                * (left out: no bounds; JF_INT_BOUNDED tells) */
 	enum jf_src src;               /* where the value comes from */
 	const char *pattern;           /* JF_STRING: a PCRE2 pattern (as pydantic's, searched) */
 	size_t max_items;              /* JF_STRLIST: most items, 0 = any ("too_long" error) */
+	size_t equal_to;               /* JF_INT body field: 1 + the index of a field it must equal
+	                                * when both are given (a model rule, checked once every field
+	                                * is valid: value_error at ["body"]) */
 };
 
 struct jvalue {

@@ -1,5 +1,6 @@
 /* jwt.c: HS256 JWT verification and minting under the strict policy of jwt.h. */
 #include "jwt.h"
+#include "valid.h"
 #include "b64.h"
 #include "hex.h"
 #include "flimits.h"
@@ -34,45 +35,10 @@ const char *jwt_strerror(enum jwt_status s)
 	return "unknown error";
 }
 
-/* RFC 3629 UTF-8: json-c passes invalid sequences through, so check before parsing. */
-static int utf8_valid(const unsigned char *s, size_t len)
+/* RFC 3629 UTF-8 (valid.c): json-c passes invalid sequences through, so check before parsing. */
+static int utf8_ok(const unsigned char *s, size_t len)
 {
-	size_t i = 0, n, k;
-	uint32_t cp;
-
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3F);
-		}
-		/* Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
+	return utf8_check((const char *)s, len, 1);
 }
 
 /*
@@ -289,7 +255,7 @@ static enum jwt_status parse_object(const unsigned char *text, size_t len, json_
 
 	*out = NULL;
 	/* Decoded segments are shorter than the token, so len fits json-c's int. */
-	if (len > LIM_TOKEN || !utf8_valid(text, len))
+	if (len > LIM_TOKEN || !utf8_ok(text, len))
 		goto out;
 	js_ws(&s);
 	if (s.pos >= s.len || text[s.pos] != '{' || js_value(&s, 0) != 0)
@@ -508,7 +474,7 @@ char *jwt_issue_hs256(const char *sub, long long exp, const unsigned char *key, 
 	sublen = strnlen(sub, JWT_SUB_MAX + 1);
 	/* Refuse what jwt_verify_hs256 would refuse, so every issued token verifies. */
 	if (sublen > JWT_SUB_MAX ||
-	    !utf8_valid((const unsigned char *)sub, sublen))
+	    !utf8_ok((const unsigned char *)sub, sublen))
 		return NULL;
 
 	/* json-c keeps insertion order: exp first, as the Python service writes it. */

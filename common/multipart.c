@@ -1,5 +1,6 @@
 /* multipart.c: push multipart/form-data parser (see multipart.h for the rules it keeps). */
 #include "multipart.h"
+#include "mediatype.h"
 #include "flimits.h"
 #include "hex.h"
 #include "valid.h"
@@ -114,21 +115,18 @@ static int eq_word(const char *s, size_t n, const char *w)
 
 int mp_boundary(const char *content_type, char *out, size_t outlen)
 {
-	static const char type[] = "multipart/form-data";
-	const char *s = content_type;
+	struct mediatype m;
+	const char *s;
 	size_t n = 0;
 	int found = 0;
 
-	if (s == NULL || out == NULL || outlen == 0)
+	if (content_type == NULL || out == NULL || outlen == 0)
 		return -1;
 	out[0] = '\0';
-	while (is_ows(*s))
-		s++;
-	if (strncasecmp(s, type, sizeof(type) - 1) != 0)
+	if (!mediatype_is(content_type, "multipart/form-data"))
 		goto bad;
-	s += sizeof(type) - 1;
-	if (*s != '\0' && *s != ';' && !is_ows(*s))
-		goto bad;
+	mediatype_parse(content_type, &m);
+	s = m.params;
 	for (;;) {
 		const char *pname;
 		size_t plen, vlen = 0;

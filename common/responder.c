@@ -141,6 +141,25 @@ static int stdin_drained(struct fcgi_conn *fc)
 
 #define LINGER_MS 2000   /* longest wait for the web server to stop sending, after the answer */
 
+/* Plain CGI: read what is left of stdin for at most LINGER_MS, so the web server, still
+ * writing a body the answer refused, does not meet a closed pipe (Apache's mod_cgid then
+ * breaks the response), while a client sending slowly cannot keep the process. */
+static void cgi_linger(void)
+{
+	struct timespec t0, t;
+	char buf[16384];
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0 || read(0, buf, sizeof(buf)) <= 0)
+			break;
+	}
+}
+
 /*
  * End a connection whose request body was not read to its end (refused, timed out): send
  * the answer and the end of the request, stop writing, and read what the web server still
@@ -204,6 +223,7 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		io.envp = environ;
 		responder_handle(&io, t, n);
 		fflush(stdout);
+		cgi_linger();
 		db_close();
 		return 0;
 	}

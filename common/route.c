@@ -332,14 +332,56 @@ static void refuse(struct http_request *r, const struct route *hit, enum herr e,
 		http_error(r, e, detail);
 }
 
-void route_dispatch(struct http_request *r, const struct route *t, size_t n)
+/* Match r against t[n]: the route (its parameters into r, their types into types), or NULL
+ * once answered (405 with Allow, 307, 404, 500). */
+static const struct route *match(struct http_request *r, const struct route *t, size_t n, enum ptype *types)
 {
 	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS];
 	size_t vl[LIM_ROUTE_PARAMS], i, k;
-	enum ptype types[LIM_ROUTE_PARAMS], hit_types[LIM_ROUTE_PARAMS];
+	enum ptype ty[LIM_ROUTE_PARAMS];
 	const struct route *hit = NULL;
 	struct buf allow;
-	int path_hit = 0;
+	int path_hit = 0, mm;
+
+	buf_init(&allow, 256);
+	for (i = 0; i < n; i++) {
+		if ((mm = match_typed(t[i].pattern, r->uri, r->path_len, names, vals, vl, ty, LIM_ROUTE_PARAMS)) == -1)
+			continue;
+		if (mm == -2 || (!method_listed(buf_cstr(&allow), t[i].method) &&
+		    buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method) != 0)) {
+			free_match(names, vals, mm > 0 ? mm : 0);
+			buf_free(&allow);
+			http_error(r, HE_INTERNAL, NULL);
+			return NULL;
+		}
+		path_hit = 1;
+		if (hit == NULL && method_matches(&t[i], r)) {
+			hit = &t[i];
+			for (k = 0; k < (size_t)mm; k++) {
+				r->param_name[k] = names[k];
+				r->param[k] = vals[k];
+				r->param_len[k] = vl[k];
+				types[k] = ty[k];
+			}
+			r->nparams = (size_t)mm;
+		} else {
+			free_match(names, vals, mm);
+		}
+	}
+	if (hit == NULL && path_hit) {
+		http_add_header(r, "Allow", buf_cstr(&allow));
+		http_error(r, HE_METHOD, NULL);
+	} else if (hit == NULL && !try_redirect(r, t, n)) {
+		http_error(r, HE_NO_ROUTE, NULL);
+	}
+	buf_free(&allow);
+	return hit;
+}
+
+void route_dispatch(struct http_request *r, const struct route *t, size_t n)
+{
+	enum ptype hit_types[LIM_ROUTE_PARAMS];
+	const struct route *hit;
 	const char *detail = NULL;
 	size_t body_max;
 	enum herr e;
@@ -354,52 +396,13 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 		http_error(r, HE_BAD_REQUEST, bad_path_detail(r, t, n));
 		return;
 	}
-	buf_init(&allow, 256);
-	for (i = 0; i < n; i++) {
-		int mm = match_typed(t[i].pattern, r->uri, r->path_len, names, vals, vl, types, LIM_ROUTE_PARAMS);
-		if (mm == -2) {
-			buf_free(&allow);
-			http_error(r, HE_INTERNAL, NULL);
-			return;
-		}
-		if (mm < 0)
-			continue;
-		path_hit = 1;
-		if (!method_listed(buf_cstr(&allow), t[i].method) &&
-		    buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method) != 0) {
-			free_match(names, vals, mm);
-			buf_free(&allow);
-			http_error(r, HE_INTERNAL, NULL);
-			return;
-		}
-		if (hit == NULL && method_matches(&t[i], r)) {
-			hit = &t[i];
-			for (k = 0; k < (size_t)mm; k++) {
-				r->param_name[k] = names[k];
-				r->param[k] = vals[k];
-				r->param_len[k] = vl[k];
-				hit_types[k] = types[k];
-			}
-			r->nparams = (size_t)mm;
-		} else {
-			free_match(names, vals, mm);
-		}
-	}
-	if (hit == NULL) {
-		if (path_hit) {
-			http_add_header(r, "Allow", buf_cstr(&allow));
-			http_error(r, HE_METHOD, NULL);
-		} else if (!try_redirect(r, t, n)) {
-			http_error(r, HE_NO_ROUTE, NULL);
-		}
-		buf_free(&allow);
+	if ((hit = match(r, t, n, hit_types)) == NULL)
 		return;
-	}
-	buf_free(&allow);
 
 	/* A body declared over the limit is refused before anything is read (never drained). */
 	body_max = hit->body_max ? hit->body_max : LIM_JSON_BODY;
-	if (fields_body(hit->fields, hit->fields ? hit->nfields : 0) && r->content_length > (long long)body_max) {
+	if ((fields_body(hit->fields, hit->fields ? hit->nfields : 0) || (hit->flags & RF_BODY)) &&
+	    r->content_length > (long long)body_max) {
 		refuse(r, hit, HE_TOO_LARGE, NULL);
 		return;
 	}

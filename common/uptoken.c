@@ -1,5 +1,7 @@
 /* uptoken.c: HMAC-signed local upload tokens: base64url(payload) "." base64url(mac). */
 #include "uptoken.h"
+#include "num.h"
+#include <limits.h>
 #include "b64.h"
 #include "buf.h"
 #include <errno.h>
@@ -72,13 +74,7 @@ static int field(const char **p, const char *e, char *out, size_t cap)
 
 static int number(const char *s, long long *v)
 {
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	return errno || *end ? -1 : 0;
+	return num_parse(s, 0, 0, LLONG_MAX, v);
 }
 
 enum uptoken_status uptoken_verify(const char *token, size_t len, const char *secret, long long now,

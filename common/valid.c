@@ -114,6 +114,11 @@ size_t utf8_chars(const char *s, size_t len)
 
 int utf8_valid(const char *s, size_t len)
 {
+	return utf8_check(s, len, 0);
+}
+
+int utf8_check(const char *s, size_t len, int allow_nul)
+{
 	size_t i = 0;
 
 	while (i < len) {
@@ -121,7 +126,7 @@ int utf8_valid(const char *s, size_t len)
 		size_t need, k;
 		unsigned int cp;
 
-		if (c == 0)
+		if (c == 0 && !allow_nul)
 			return 0;
 		if (c < 0x80) { i++; continue; }
 		if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }

@@ -43,6 +43,9 @@ int valid_uuid(struct verrs *v, const char *loc0, const char *name, const char *
 size_t utf8_chars(const char *s, size_t len);
 /* 1 when s (len bytes) is valid UTF-8 without NUL, else 0. */
 int utf8_valid(const char *s, size_t len);
+/* The one RFC 3629 check (no overlong forms, surrogates or values past U+10FFFF); NUL
+ * bytes allowed when allow_nul. 1 valid, else 0. */
+int utf8_check(const char *s, size_t len, int allow_nul);
 
 /* 1 when s (len bytes) is valid UTF-8, NUL bytes allowed. */
 int utf8_valid_nul(const char *s, size_t len);

@@ -5,6 +5,7 @@
 #include "filename.h"
 #include "form.h"
 #include "log.h"
+#include "mediatype.h"
 #include "presign.h"
 #include "responder.h"
 #include "storage.h"
@@ -32,7 +33,8 @@ static const struct jfield presign_fields[] = {
 	{ .name = "content_type", .type = JF_STRING, .flags = JF_REQUIRED },
 	{ .name = "folder", .type = JF_STRING, .flags = JF_NULLABLE, .max_len = 255 },
 	{ .name = "size", .type = JF_INT, .flags = JF_NULLABLE, .min = 0, .max = SIZE_MAX_FIELD },
-	{ .name = "file_size", .type = JF_INT, .flags = JF_NULLABLE, .min = 0, .max = SIZE_MAX_FIELD },
+	{ .name = "file_size", .type = JF_INT, .flags = JF_NULLABLE, .min = 0, .max = SIZE_MAX_FIELD,
+	  .equal_to = 1 + P_SIZE },
 };
 
 /* The allowed type equal to ct ignoring case, or NULL (parameters are never allowed). */
@@ -83,20 +85,12 @@ static void refuse(struct http_request *r, enum herr e, const char *detail)
 }
 
 /* The checks of a presign after validation: 0 with the allowed type and the size (-1 when
- * not declared), or -1 once refused (422 size mismatch, 400 type or size). */
+ * not declared), or -1 once refused (400 type or size). */
 static int presign_checks(struct http_request *r, const char **ctype, long long *size)
 {
 	const struct jvalue *v = r->jv;
 	char msg[256];
 
-	if (v[P_SIZE].present && v[P_FILE_SIZE].present && v[P_SIZE].i != v[P_FILE_SIZE].i) {
-		/* a model-level rule (pydantic's model_validator), not a field's */
-		static const char *const loc[] = { "body", NULL };
-		verrs_add(&r->verrs, "value_error", loc, "Value error, size and file_size must be equal",
-		    json_object_get(r->jin.root), json_object_new_object());
-		refuse(r, HE_VALIDATION, NULL);
-		return -1;
-	}
 	*size = v[P_SIZE].present ? v[P_SIZE].i : v[P_FILE_SIZE].present ? v[P_FILE_SIZE].i : -1;
 	if ((*ctype = allowed_type(v[P_CONTENT_TYPE].s, v[P_CONTENT_TYPE].slen)) == NULL) {
 		snprintf(msg, sizeof(msg), "Content type '%.*s' is not allowed", (int)(v[P_CONTENT_TYPE].slen > 100 ? 100 : v[P_CONTENT_TYPE].slen), v[P_CONTENT_TYPE].s);
@@ -220,12 +214,6 @@ static ssize_t body_reader(void *ctx, char *buf, size_t n)
 	return got;
 }
 
-/* 1 when the request's Content-Type is exactly want (case-insensitive, no parameters). */
-static int same_type(const char *got, const char *want)
-{
-	return got && strcasecmp(got, want) == 0;
-}
-
 /*
  * The uploads row id of a key this service issued ("temp/<32 hex>_<time>_<name>"), as a
  * UUID: rows are found by id, with the token's nonce as a second check. 0 ok, -1 not ours.
@@ -258,7 +246,7 @@ static int put_token(struct http_request *r, struct uptoken *t, char id[UUID_STR
 		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
 		return -1;
 	}
-	if (!same_type(r->content_type, t->content_type)) {
+	if (!mediatype_exact(r->content_type, t->content_type)) {   /* no parameters */
 		snprintf(msg, sizeof(msg), "Content-Type must be %s", t->content_type);
 		http_error(r, HE_UNSUPPORTED_TYPE, msg);
 		return -1;

@@ -159,7 +159,7 @@ static void check_value(const struct jsonin *j, const struct jfield *f, const st
 			abort();
 		break;
 	case JF_INT:
-		if (f->min <= f->max && (v->i < f->min || v->i > f->max))
+		if (JF_INT_BOUNDED(f) && (v->i < f->min || v->i > f->max))
 			abort();
 		break;
 	case JF_BOOL:

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "auth.h"
 #include "config.h"
+#include "mediatype.h"
 #include "responder.h"
 #include "testutil.h"
 
@@ -93,12 +94,14 @@ static const struct jfield query_fields[] = {
 	[Q_ID] = { .name = "item", .src = JS_PATH, .type = JF_INT, .min = 1, .max = 9 },
 };
 
-enum { B_NAME, B_ATTRS, B_TAGS, B_CODE };
+enum { B_NAME, B_ATTRS, B_TAGS, B_CODE, B_SIZE, B_FILE_SIZE };
 static const struct jfield body_fields[] = {
 	[B_NAME] = { .name = "name", .type = JF_STRING, .flags = JF_REQUIRED, .min_len = 1, .max_len = 5 },
 	[B_ATTRS] = { .name = "attributes", .type = JF_OBJECT, .flags = JF_NULLABLE },
 	[B_TAGS] = { .name = "tags", .type = JF_STRLIST, .max_items = 3, .max_len = 4 },
 	[B_CODE] = { .name = "code", .type = JF_STRING, .pattern = "^[a-z]{2}$" },
+	[B_SIZE] = { .name = "size", .type = JF_INT, .flags = JF_NULLABLE },
+	[B_FILE_SIZE] = { .name = "file_size", .type = JF_INT, .flags = JF_NULLABLE, .equal_to = 1 + B_SIZE },
 };
 
 enum { M_FILE, M_NOTE };
@@ -107,7 +110,14 @@ static const struct jfield form_fields[] = {
 	[M_NOTE] = { .name = "note", .src = JS_FORM, .type = JF_STRING, .max_len = 3 },
 };
 
+enum { T_USER, T_GRANT };
+static const struct jfield text_form[] = {
+	[T_USER] = { .name = "username", .src = JS_FORM, .type = JF_STRING, .flags = JF_REQUIRED },
+	[T_GRANT] = { .name = "grant_type", .src = JS_FORM, .type = JF_STRING, .pattern = "^password$" },
+};
+
 static const struct route routes[] = {
+	{ "POST", "/text", 0, 512, text_form, N(text_form), record },
 	{ "GET", "/q/{item:seg}", 0, 0, query_fields, N(query_fields), record },
 	{ "POST", "/b", 0, 1024, body_fields, N(body_fields), record },
 	{ "POST", "/auth", RF_AUTH, 1024, body_fields, N(body_fields), record },
@@ -205,6 +215,22 @@ START_TEST(test_json_fields)
 	has_error(&f, "string_too_long", "[\"body\",\"tags\",1]");
 	has_error(&f, "string_type", "[\"body\",\"tags\",2]");
 
+	{
+		static const char unequal[] = "{\"name\":\"ok\",\"size\":1,\"file_size\":2}";
+		static const char unequal_bad[] = "{\"name\":\"\",\"size\":1,\"file_size\":2}";
+		memset(&f, 0, sizeof(f));
+		f.body = unequal;
+		f.len = sizeof(unequal) - 1;
+		run(&f, "POST", "/b", "application/json", NULL);
+		has_error(&f, "value_error", "[\"body\"]");
+		ck_assert_msg(strstr(f.out, "Value error, size and file_size must be equal"), "%s", f.out);
+		memset(&f, 0, sizeof(f));
+		f.body = unequal_bad;    /* a model rule runs only once every field is valid */
+		f.len = sizeof(unequal_bad) - 1;
+		run(&f, "POST", "/b", "application/json", NULL);
+		ck_assert_msg(strstr(f.out, "value_error") == NULL, "%s", f.out);
+	}
+
 	memset(&f, 0, sizeof(f));
 	f.body = good;
 	f.len = sizeof(good) - 1;
@@ -246,6 +272,62 @@ START_TEST(test_form_fields)
 	run(&f, "POST", "/form", "multipart/form-data; boundary=XB", NULL);
 	ck_assert_int_eq(status_of(&f), 200);
 	ck_assert(!seen[M_NOTE].present);     /* "" is not given, as FastAPI */
+}
+END_TEST
+
+START_TEST(test_text_form_both_encodings)
+{
+	static const char url[] = "username=a%40b&grant_type=nope";
+	static const char mp_file[] = MP("Content-Disposition: form-data; name=\"username\"; filename=\"u\"\r\n\r\nx\r\n");
+	static const char mp_ok[] = MP("Content-Disposition: form-data; name=\"username\"\r\n\r\na@b\r\n");
+	struct fake f = { .body = url, .len = sizeof(url) - 1 };
+
+	run(&f, "POST", "/text", "application/x-www-form-urlencoded", NULL);
+	ck_assert_int_eq(status_of(&f), 422);
+	has_error(&f, "string_pattern_mismatch", "[\"body\",\"grant_type\"]");
+
+	memset(&f, 0, sizeof(f));
+	f.body = mp_file;
+	f.len = sizeof(mp_file) - 1;
+	run(&f, "POST", "/text", "multipart/form-data; boundary=XB", NULL);
+	has_error(&f, "string_type", "[\"body\",\"username\"]");     /* a file part is no string */
+
+	memset(&f, 0, sizeof(f));
+	f.body = mp_ok;
+	f.len = sizeof(mp_ok) - 1;
+	run(&f, "POST", "/text", "multipart/form-data", NULL);   /* no boundary: Starlette's 400 */
+	ck_assert_int_eq(status_of(&f), 400);
+
+	memset(&f, 0, sizeof(f));
+	f.body = mp_ok;
+	f.len = sizeof(mp_ok) - 1;
+	run(&f, "POST", "/text", "Multipart/Form-Data; boundary=XB", NULL);
+	ck_assert_msg(status_of(&f) == 200, "%s", f.out);
+	ck_assert(seen[T_USER].present && seen[T_USER].slen == 3 && !seen[T_GRANT].present);
+
+	memset(&f, 0, sizeof(f));
+	f.body = url;
+	f.len = sizeof(url) - 1;
+	run(&f, "POST", "/text", "text/plain", NULL);     /* another type: an empty form */
+	has_error(&f, "missing", "[\"body\",\"username\"]");
+}
+END_TEST
+
+/* ---- the media-type reader ---- */
+START_TEST(test_mediatype)
+{
+	ck_assert(mediatype_is("multipart/form-data; boundary=x", "multipart/form-data"));
+	ck_assert(mediatype_is(" MULTIPART/form-data ", "multipart/form-data"));
+	ck_assert(!mediatype_is("multipart/form-datax", "multipart/form-data"));
+	ck_assert(!mediatype_is("multipart/form-data x", "multipart/form-data"));
+	ck_assert(!mediatype_is(NULL, "multipart/form-data"));
+	ck_assert(mediatype_json(NULL) && mediatype_json(""));
+	ck_assert(mediatype_json("application/json; charset=utf-8"));
+	ck_assert(mediatype_json("application/vnd.api+json"));
+	ck_assert(!mediatype_json("text/json"));
+	ck_assert(!mediatype_json("application/jsonx"));
+	ck_assert(mediatype_exact("image/PNG", "image/png"));
+	ck_assert(!mediatype_exact("image/png; q=1", "image/png"));
 }
 END_TEST
 
@@ -347,6 +429,7 @@ static const struct jfield bad_regex[] = { { .name = "s", .type = JF_STRING, .pa
 static const struct jfield file_in_json[] = { { .name = "f", .type = JF_FILE } };
 static const struct jfield mixed[] = { { .name = "j" }, { .name = "t", .src = JS_FORM } };
 static const struct jfield unnamed[] = { { .type = JF_INT } };
+static const struct jfield bad_equal[] = { { .name = "a", .type = JF_INT, .equal_to = 2 }, { .name = "b" } };
 
 static const struct { const char *name; struct route rt; const char *why; } tcases[] = {
 	{ "ok", { "GET", "/q/{item:seg}", 0, 0, query_fields, N(query_fields), nop }, NULL },
@@ -357,6 +440,7 @@ static const struct { const char *name; struct route rt; const char *why; } tcas
 	{ "bad_regex", { "POST", "/x", 0, 0, bad_regex, 1, nop }, "does not compile" },
 	{ "json_and_form", { "POST", "/x", 0, 0, mixed, 2, nop }, "together" },
 	{ "unnamed", { "POST", "/x", 0, 0, unnamed, 1, nop }, "no name" },
+	{ "equal_to_a_string", { "POST", "/x", 0, 0, bad_equal, 2, nop }, "equal_to" },
 	{ "late_superuser", { "POST", "/x", RF_SUPERUSER | RF_USER_LATE, 0, NULL, 0, nop }, "superuser" },
 	{ "path_not_last", { "GET", "/f/{p:path}/x", 0, 0, NULL, 0, nop }, "malformed" },
 	{ "bad_param_type", { "GET", "/f/{p:int}", 0, 0, NULL, 0, nop }, "malformed" },
@@ -401,6 +485,8 @@ int main(void)
 	tcase_add_test(t, test_query_and_path_fields);
 	tcase_add_test(t, test_json_fields);
 	tcase_add_test(t, test_form_fields);
+	tcase_add_test(t, test_text_form_both_encodings);
+	tcase_add_test(t, test_mediatype);
 	tcase_add_test(t, test_gate_before_body);
 	tcase_add_test(t, test_gate_user_before_body);
 	tcase_add_test(t, test_declared_too_large_before_everything);
