@@ -354,7 +354,7 @@ int http_origin_allowed(const struct http_request *r)
 void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len)
 {
 	static const char too_big[] = "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n"
-	    "Content-Length: 34\r\n\r\n{\"detail\":\"Internal Server Error\"}";
+	    "X-Content-Type-Options: nosniff\r\nContent-Length: 34\r\n\r\n{\"detail\":\"Internal Server Error\"}";
 	struct buf h;
 	size_t i;
 	int err;
