@@ -1,5 +1,6 @@
 /* form.c: multipart/form-data bodies through the streaming parser (see form.h). */
 #include "form.h"
+#include "fdio.h"
 #include "log.h"
 #include "multipart.h"
 #include "tmpfile.h"
@@ -78,19 +79,12 @@ static int on_data(void *vctx, const char *buf, size_t len)
 			c->too_large = 1;
 			return -1;
 		}
-		while (len > 0) {
-			ssize_t w = write(f->fd, buf, len);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				log_error("form: writing the temp file failed: %s", strerror(errno));
-				c->io_error = 1;
-				return -1;
-			}
-			buf += w;
-			len -= (size_t)w;
-			f->size += w;
+		if (fd_write_all(f->fd, buf, len) != 0) {
+			log_error("form: writing the temp file failed: %s", strerror(errno));
+			c->io_error = 1;
+			return -1;
 		}
+		f->size += (long long)len;
 		return 0;
 	}
 	if (f->text_len + len > f->max_text) {

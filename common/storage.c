@@ -1,6 +1,7 @@
 /* storage.c: the storage interface: key rules, error texts and dispatch to the configured backend. */
 #include "storage.h"
 #include "storage_int.h"
+#include "fdio.h"
 #include "log.h"
 #include <errno.h>
 #include <string.h>
@@ -103,18 +104,7 @@ int storage_prefix_ok(const char *prefix)
 
 int storage_write_all(int fd, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return fd_write_all(fd, p, n);
 }
 
 enum storage_err storage_spool(int fd, storage_read_fn rd, void *ctx, long long expect,

@@ -110,3 +110,62 @@ def test_read_body_sent_late(responder):
     out = exchange(responder, "POST", "/api/v1/login/access-token", body=body, pause=0.02,
                    headers={"CONTENT_TYPE": "application/x-www-form-urlencoded"})
     assert out.startswith(b"Status: 400"), out[:200]
+
+
+def body_deadline(stack) -> float:
+    """The responders' BODY_READ_TIMEOUT_SECONDS (run-tests sets 8; default 20)."""
+    return float(stack.file_env.get("BODY_READ_TIMEOUT_SECONDS", "20"))
+
+
+def stalled(path: str, uri: str, declared: int, sent: bytes, headers: dict, wait: float) -> tuple:
+    """Params, then `sent` of a body declared `declared` bytes long, and nothing more: the
+    response's stdout and the seconds until the responder closed the connection."""
+    params = pair("REQUEST_METHOD", "POST") + pair("REQUEST_URI", uri) + \
+        pair("CONTENT_LENGTH", str(declared))
+    for k, v in headers.items():
+        params += pair(k, v)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(wait)
+    s.connect(path)
+    t0 = time.monotonic()
+    data = b""
+    try:
+        s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params) +
+                  record(PARAMS, b"") + (record(STDIN, sent) if sent else b""))
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    finally:
+        s.close()
+    took = time.monotonic() - t0
+    out, i = b"", 0
+    while i + 8 <= len(data):
+        _, rtype, _, clen, plen = struct.unpack("!BBHHB", data[i:i + 7])
+        if rtype == STDOUT:
+            out += data[i + 8:i + 8 + clen]
+        i += 8 + clen + plen
+    return out, took
+
+
+def test_stalled_body_408_and_closed(responder, stack):
+    """A body that stops coming: 408 JSON after the deadline, and the connection closed (the
+    responder free again) within its bounded linger, not when the client gives up."""
+    deadline = body_deadline(stack)
+    out, took = stalled(responder, "/api/v1/login/access-token", 4000, b"username=",
+                        {"CONTENT_TYPE": "application/x-www-form-urlencoded"}, deadline + 10)
+    assert out.startswith(b"Status: 408"), out[:300]
+    assert b'{"detail":"Request body not received in time"}' in out, out[:300]
+    assert deadline - 0.5 <= took < deadline + 4, f"closed after {took:.1f} s (deadline {deadline} s)"
+
+
+def test_declared_too_large_413_without_reading(responder, stack):
+    """A login body declared over its 16 KiB limit: 413 at once, none of it read, and the
+    connection closed within the linger though the body never comes."""
+    out, took = stalled(responder, "/api/v1/login/access-token", 10_000_000, b"",
+                        {"CONTENT_TYPE": "application/x-www-form-urlencoded"}, 20)
+    assert out.startswith(b"Status: 413"), out[:300]
+    assert took < 4, f"closed after {took:.1f} s"
