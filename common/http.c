@@ -208,6 +208,8 @@ static ssize_t body_read(struct http_request *r, char *buf, size_t n)
 		return -1;
 	}
 	r->body_got += got;
+	if (got == 0 || (r->content_length >= 0 && r->body_got >= r->content_length))
+		r->io->body_done = 1;
 	now = mono_now();
 	late = now - r->body_t0 - (double)grace;
 	if (got > 0 && rate > 0 && late > 0 && (double)r->body_got < late * (double)rate) {

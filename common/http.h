@@ -19,6 +19,7 @@ struct http_io {
 	int (*write)(void *ctx, const char *buf, size_t n);    /* 0 ok, -1 on error */
 	void *ctx;
 	char **envp;                                            /* NULL-terminated KEY=value */
+	int body_done;     /* set by http.c: the body was read to its end (nothing more to wait for) */
 };
 
 enum http_method { HM_GET, HM_HEAD, HM_POST, HM_PUT, HM_PATCH, HM_DELETE, HM_OPTIONS, HM_OTHER };

@@ -40,17 +40,17 @@ static ssize_t fcgi_read(void *ctx, char *buf, size_t n)
 	long avail;
 	int got, more;
 
-	if (!fc->timeout_set) {
-		int ms = body_timeout_ms();
-		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-		setsockopt(fc->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		fc->timeout_set = 1;
-	}
 	if (n > 65536)
 		n = 65536;
 	avail = (long)(in->stop - in->rdNext);
 	if (avail > 0)
 		return FCGX_GetStr(buf, (int)((size_t)avail < n ? (size_t)avail : n), in);
+	if (!fc->timeout_set) {      /* only once a read may wait: a small body is often all here */
+		int ms = body_timeout_ms();
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+		setsockopt(fc->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		fc->timeout_set = 1;
+	}
 	got = FCGX_GetStr(buf, 1, in);
 	if (got == 0) {
 		if (FCGX_GetError(in) == 0)
@@ -123,7 +123,7 @@ void responder_handle(struct http_io *io, const struct route *t, size_t n)
 /* Read what is left of the request's stdin, a few reads of what is there at most: 1 when its
  * end was seen (a bodiless request's end record usually came with the params), else 0. A
  * short receive timeout keeps a slow client's unread body from holding the process here. */
-static int stdin_drained(struct fcgi_conn *fc)
+static int stdin_drained(struct fcgi_conn *fc, int body_done)
 {
 	struct timeval tv = { 0, DRAIN_CHECK_MS * 1000 };
 	char buf[8192];
@@ -131,8 +131,12 @@ static int stdin_drained(struct fcgi_conn *fc)
 
 	if (FCGX_HasSeenEOF(fc->rq->in))
 		return FCGX_GetError(fc->rq->in) == 0;
-	setsockopt(fc->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	fc->timeout_set = 1;
+	/* After a body read to its end only the server's end record is left: no client can
+	 * hold it back, so no short timeout (a system call saved per request). */
+	if (!body_done) {
+		setsockopt(fc->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		fc->timeout_set = 1;
+	}
 	for (i = 0; i < 8 && !FCGX_HasSeenEOF(fc->rq->in); i++)
 		if (fcgi_read(fc, buf, sizeof(buf)) <= 0)
 			break;
@@ -221,6 +225,7 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		io.write = cgi_write;
 		io.ctx = NULL;
 		io.envp = environ;
+		io.body_done = 0;
 		responder_handle(&io, t, n);
 		fflush(stdout);
 		cgi_linger();
@@ -240,13 +245,14 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		io.write = fcgi_write;
 		io.ctx = &fc;
 		io.envp = rq.envp;
+		io.body_done = 0;
 		responder_handle(&io, t, n);
 		/* libfcgi closes with shutdown(), then reads until the web server closes its end
 		 * (a wake-up and three system calls per request), so that nothing the server
 		 * still sends meets a closed socket: that would reset the connection (a Unix
 		 * socket too), and Apache then answers 503. Once the request's stdin has been
 		 * read to its end the server sends nothing more, and a plain close is safe. */
-		if (stdin_drained(&fc)) {
+		if (stdin_drained(&fc, io.body_done)) {
 			if (unix_listen)
 				FCGX_Detach(&rq);
 		} else {
