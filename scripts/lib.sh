@@ -507,6 +507,11 @@ lighttpd_config() {
         [FILES_CONFIG]=$STACK_CONFIG
         [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
     )
+    # ---- BEGIN openapi: /docs and /demo/ (web/, swagger-ui-dist from npm) ----
+    web_assets
+    v[WEB_DIR]=$FILES_ROOT/web
+    v[SWAGGER_UI_DIR]=$FILES_ROOT/web/node_modules/swagger-ui-dist
+    # ---- END openapi ----
     LT_CONF=$STACK_VAR/lighttpd/sartiq-files.conf
     responders_list >"$blocks.list" || die "httpd-conf/responders is not valid"
     while read -r name regex; do
@@ -533,8 +538,8 @@ lighttpd_config() {
     if [[ -n $default ]]; then
         v[NAME]=$default
         v[OP]='!~'
-        v[REGEX]='^/storage/'
-        v[WHAT]="every URL that no other responder and no /storage/ location claims, its own included"
+        v[REGEX]='^/(storage/|docs(/|$)|demo(/|$))'   # openapi: /docs and /demo/ are static
+        v[WHAT]="every URL that no other responder and no /storage/, /docs or /demo/ location claims, its own included"
         fill_template "$FILES_ROOT/httpd-conf/lighttpd/responder.conf.in" "$blocks.one" v
         cat -- "$blocks.one" >>"$blocks"
         n=$((n + 1))
@@ -876,6 +881,7 @@ deploy_copy_files() {
         install -m 0755 -- "$FILES_ROOT/fcgi-bin/$name.fcgi" "$dir/bin/$name.fcgi"
     done < <(deploy_responders)
     install -m 0644 -- "$FILES_ROOT"/httpd-conf/lighttpd/errors/json-*.html "$dir/errors/"
+    deploy_copy_web "$dir/web"      # openapi: /docs and /demo/
     mkdir -p -- "$dir/storage/temp" "$dir/storage/media"
     chown -R "$DEPLOY_USER:" "$dir/storage"
     chmod 750 "$dir/storage"
@@ -1000,6 +1006,8 @@ deploy_site_conf() {
         [RUN_DIR]=$dir/run
         [FILES_CONFIG]=$dir/files.conf
         [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
+        [WEB_DIR]=$dir/web                          # openapi: deploy_copy_web
+        [SWAGGER_UI_DIR]=$dir/web/docs/swagger-ui
     )
     case $name in
         fcgid) tdir=apache-fcgid kind=rewrite ;;
@@ -1028,6 +1036,7 @@ deploy_htaccess_site() {
         install -m 0755 -- "$dir/bin/$name.fcgi" "$dir/htdocs/cgi-bin/$name.fcgi"
     done < <(deploy_responders)
     install -m 0644 -- "$dir"/errors/json-*.html "$dir/htdocs/sartiq-errors/"
+    cp -R -- "$dir/web/docs" "$dir/web/demo" "$dir/htdocs/"     # openapi: /docs and /demo/
     # The example is written out by hand: say so when it misses a built responder.
     while read -r name regex; do
         [[ $name == default ]] && continue
@@ -1356,3 +1365,77 @@ s3rver_stop() {
     S3RVER_PID=""
 }
 # ==== END S3 test server ====
+
+# =======================================================================================
+# ==== BEGIN openapi (issue 12): web assets and the tools of tests/web ====
+# Packages (npm, pinned by lockfiles): web/ holds swagger-ui-dist (served at /docs, copied by
+# make install); tests/web the lint, client-generation and browser-test tools.
+
+# web_npm_ci DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER exists (node and npm
+# from Debian when missing). Fails (returns 1) with a note when npm cannot install.
+web_npm_ci() {
+    local dir=$1 marker=$2
+    [[ -e $dir/node_modules/$marker ]] && return 0
+    command -v node >/dev/null 2>&1 || ensure_packages nodejs
+    command -v npm >/dev/null 2>&1 || ensure_packages npm
+    note "npm ci in ${dir#"$FILES_ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null >&2) ||
+        { note "error: npm ci in $dir failed"; return 1; }
+}
+
+# web_assets: swagger-ui-dist for /docs (a warning, not a failure, when npm cannot get it:
+# the API works without its playground).
+web_assets() {
+    web_npm_ci "$FILES_ROOT/web" swagger-ui-dist/swagger-ui-bundle.js ||
+        note "warning: web/node_modules/swagger-ui-dist is missing: /docs will not load"
+}
+
+# web_s3_stack_start DIR: next to the running stack, a second lighttpd on a free port in s3
+# mode on a fresh s3rver (its bucket with a CORS rule for that lighttpd's origin, as
+# docs/storage.md tells operators), same database and secret. The stack's globals are saved;
+# web_s3_stack_stop stops both and restores them.
+web_s3_stack_start() {
+    local dir=$1 origin kv
+    mkdir -p -- "$dir"
+    WEB_SAVED=$(declare -p FILES_SETTINGS STACK_VAR STACK_PORT STACK_CONFIG STACK_ENV_FILE \
+        LT_RUN LT_LOG LT_PID LT_CONF | sed -e 's/^declare /declare -g /')
+    LT_PID=""
+    STACK_VAR=$dir
+    STACK_PORT=$(free_port)
+    origin=http://$STACK_BIND:$STACK_PORT
+    printf '%s\n' '<CORSConfiguration>' '  <CORSRule>' "    <AllowedOrigin>$origin</AllowedOrigin>" \
+        '    <AllowedMethod>PUT</AllowedMethod>' '    <AllowedMethod>GET</AllowedMethod>' \
+        '    <AllowedMethod>HEAD</AllowedMethod>' '    <AllowedHeader>content-type</AllowedHeader>' \
+        '    <AllowedHeader>content-length</AllowedHeader>' '    <ExposeHeader>ETag</ExposeHeader>' \
+        '    <MaxAgeSeconds>3600</MaxAgeSeconds>' '  </CORSRule>' '</CORSConfiguration>' >"$dir/cors.xml"
+    S3RVER_CORS_FILE=$dir/cors.xml s3rver_start "$dir/s3rver"
+    unset 'FILES_SETTINGS[STORAGE_LOCAL_ROOT]' 'FILES_SETTINGS[PUBLIC_BASE_URL]'
+    while IFS= read -r kv; do FILES_SETTINGS[${kv%%=*}]=${kv#*=}; done < <(s3rver_settings)
+    FILES_SETTINGS[R2_PUBLIC_URL]=http://127.0.0.1:$S3RVER_PORT/$S3RVER_BUCKET
+    FILES_SETTINGS[CDN_URL]=${FILES_SETTINGS[R2_PUBLIC_URL]}
+    stack_start
+}
+
+web_s3_stack_stop() {
+    [[ -n ${WEB_SAVED:-} ]] || return 0
+    lighttpd_stop
+    s3rver_stop
+    eval "$WEB_SAVED"
+    WEB_SAVED=""
+}
+
+# deploy_copy_web DIR: the layout make install gives share/sartiq-files/web: docs/ (with
+# swagger-ui-dist's files in docs/swagger-ui/) and demo/.
+deploy_copy_web() {
+    local dir=$1 f src=$FILES_ROOT/web/node_modules/swagger-ui-dist
+    web_assets
+    mkdir -p -- "$dir/docs/swagger-ui" "$dir/demo"
+    install -m 0644 -- "$FILES_ROOT"/web/docs/* "$dir/docs/"
+    install -m 0644 -- "$FILES_ROOT"/web/demo/* "$dir/demo/"
+    for f in swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css \
+        oauth2-redirect.html favicon-16x16.png favicon-32x32.png; do
+        [[ -f $src/$f ]] && install -m 0644 -- "$src/$f" "$dir/docs/swagger-ui/$f"
+    done
+    return 0
+}
+# ==== END openapi ====

@@ -300,3 +300,28 @@ def test_smoke_local_upload_chunked_arrives_whole(http_dep, make_user, storage_o
     assert r.json()["size"] == len(data)
     stored = storage_of(http_dep) / b["key"]
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# openapi (issue 12): the document, /docs and /demo/ on every Apache deployment
+
+
+def test_smoke_openapi_document(dep):
+    r = dep.get("/api/v1/openapi.json", headers={"X-Request-ID": "smoke-doc"})
+    body = assert_status(r, 200, f"(document through {dep.name})")
+    assert body["openapi"].startswith("3.1") and "/api/v1/uploads/presigned-url" in body["paths"]
+    assert r.headers.get("X-Request-ID") == "smoke-doc", describe(r, "X-Request-ID echoed")
+
+
+@pytest.mark.parametrize("path,ctype,needle", [
+    ("/docs/", "text/html", b"swagger-ui-bundle.js"),
+    ("/docs/swagger-ui/swagger-ui-bundle.js", "text/javascript", b"SwaggerUIBundle"),
+    ("/demo/", "text/html", b"demo.js"),
+    ("/demo/demo.js", "text/javascript", b"XMLHttpRequest"),
+])
+def test_smoke_docs_and_demo(http_dep, path, ctype, needle):
+    r = http_dep.get(path)
+    assert r.status_code == 200 and needle in r.content, describe(r, f"{path} served statically")
+    assert r.headers.get("Content-Type", "").startswith(ctype), describe(r, f"{path} is {ctype}")
+    r = http_dep.get(path.rstrip("/").rsplit("/", 1)[0] + "/no-such-file.js")
+    assert_error(r, 404, "Not Found")

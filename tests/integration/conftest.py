@@ -511,3 +511,58 @@ def pytest_collection_modifyitems(session, config, items):
     last = [it for it in items if "test_zz_pg_restart" in it.nodeid]
     first = [it for it in items if "test_zz_pg_restart" not in it.nodeid]
     items[:] = first + last
+
+
+# --------------------------------------------------------------------------------------
+# ---- BEGIN openapi contract (issue 12) ----
+# Every response received through `requests` (the Api session, requests.get/post, redirects
+# followed) from the stack is checked against docs/openapi.json (openapi_contract.py); a test
+# that received a response the document does not describe fails with the list.
+
+import sys  # noqa: E402
+
+# tests/deploy loads this file by path (as integration_conftest): find the module beside it.
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_contract  # noqa: E402
+
+_CONTRACT = {"checker": None, "violations": []}
+_send_unchecked = requests.Session.send
+
+
+def _send_checked(self, request, **kw):
+    resp = _send_unchecked(self, request, **kw)
+    checker = _CONTRACT["checker"]
+    if checker is not None and not kw.get("stream"):
+        try:
+            found = checker.check(resp)
+        except Exception as exc:  # a checker bug must fail loudly, not pass
+            found = [f"{request.method} {request.url}: the contract check failed: {exc!r}"]
+        _CONTRACT["violations"].extend(found)
+    return resp
+
+
+requests.Session.send = _send_checked
+
+
+@pytest.fixture(scope="session")
+def contract(stack):
+    c = openapi_contract.Contract(openapi_contract.load_document(), stack.base_url)
+    _CONTRACT["checker"] = c
+    yield c
+    _CONTRACT["checker"] = None
+
+
+@pytest.fixture(autouse=True)
+def _contract_of_each_test(request):
+    if not os.environ.get("FILES_BASE_URL"):
+        yield
+        return
+    request.getfixturevalue("contract")
+    start = len(_CONTRACT["violations"])
+    yield
+    new = _CONTRACT["violations"][start:]
+    if new:
+        pytest.fail("responses that docs/openapi.json does not describe:\n  " + "\n  ".join(new[:20]),
+                    pytrace=False)
+# ---- END openapi contract ----

@@ -39,7 +39,11 @@ const server = new S3rver({
   port,
   directory,
   silent: true,
-  configureBuckets: [{ name: bucket }],
+  // S3RVER_CORS_FILE: a CORSConfiguration XML for the bucket (the browser tests of /demo/).
+  configureBuckets: [{
+    name: bucket,
+    configs: process.env.S3RVER_CORS_FILE ? [require('fs').readFileSync(process.env.S3RVER_CORS_FILE)] : [],
+  }],
 });
 
 server.run().then(
