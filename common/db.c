@@ -149,14 +149,22 @@ static PGresult *exec_bounded(const char *sql, int n, const char *const *params,
 static void drop_if_dead(void)
 {
 	struct pollfd p;
+	int i, dead = 0;
 
 	if (conn == NULL)
 		return;
 	p.fd = PQsocket(conn);
 	p.events = POLLIN;
-	p.revents = 0;
-	if (p.fd < 0 || PQstatus(conn) != CONNECTION_OK ||
-	    (poll(&p, 1, 0) > 0 && (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK))) {
+	dead = p.fd < 0 || PQstatus(conn) != CONNECTION_OK;
+	/* A server that shut down sent its FATAL message, then closed: the first read takes the
+	 * message, only a later one sees the end. Read while the socket stays readable. */
+	for (i = 0; !dead && i < 8; i++) {
+		p.revents = 0;
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		dead = !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK;
+	}
+	if (dead) {
 		log_warn("database connection found closed; reconnecting");
 		db_close();
 	}
