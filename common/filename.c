@@ -4,6 +4,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Each step of API.md §4.1 step (3), applied in order to the stem. */
 static const struct {
@@ -54,12 +55,59 @@ static int run_steps(char *s, size_t cap, size_t from)
 	return 0;
 }
 
-int safe_filename(const char *name, size_t len, char *out)
+/* API.md §4.1 step (5): each allowed type's extensions, the first one the default. */
+static const struct {
+	const char *type;
+	const char *ext[3];
+} type_exts[] = {
+	{ "image/jpeg", { "jpg", "jpeg", NULL } },
+	{ "image/png", { "png", NULL } },
+	{ "image/webp", { "webp", NULL } },
+	{ "image/gif", { "gif", NULL } },
+	{ "image/avif", { "avif", NULL } },
+	{ "application/zip", { "zip", NULL } },
+	{ "application/pdf", { "pdf", NULL } },
+	{ "video/mp4", { "mp4", NULL } },
+	{ "audio/mpeg", { "mp3", NULL } },
+};
+
+static const char *const *exts_of(const char *ctype)
+{
+	size_t i;
+
+	for (i = 0; ctype && i < sizeof(type_exts) / sizeof(type_exts[0]); i++)
+		if (strcasecmp(type_exts[i].type, ctype) == 0)
+			return type_exts[i].ext;
+	return NULL;
+}
+
+/* Step (5): an extension outside the type's list joins the stem as "_ext" (the stem never
+ * ends in '_', '.' or '-' after step 3, so no run appears) and the type's first one is used. */
+static int force_ext(char *stem, size_t cap, char *ext, const char *const *want)
+{
+	size_t i, slen = strlen(stem), elen = strlen(ext);
+
+	for (i = 0; want[i]; i++)
+		if (strcmp(ext, want[i]) == 0)
+			return 0;
+	if (elen) {
+		if (slen + 1 + elen >= cap)
+			return -1;
+		stem[slen] = '_';
+		memcpy(stem + slen + 1, ext, elen + 1);
+	}
+	strcpy(ext, want[0]);
+	return 0;
+}
+
+int safe_filename_typed(const char *name, size_t len, const char *ctype, char *out)
 {
 	char stem[1024], ext[SAFE_EXT_MAX + 1];
-	const char *base = name, *dot = NULL;
+	const char *base = name, *dot = NULL, *const *want = exts_of(ctype);
 	size_t i, blen, slen, elen = 0, keep;
 
+	if (ctype && want == NULL)
+		return -1;
 	if (compile_once() != 0)
 		return -1;
 	/* (1) the part after the last '/' or '\' */
@@ -74,30 +122,37 @@ int safe_filename(const char *name, size_t len, char *out)
 			break;
 		}
 	slen = dot ? (size_t)(dot - base) : blen;
-	/* (4) extension: [A-Za-z0-9] only, at most 16 */
+	/* (4) extension: [A-Za-z0-9] only, at most 16, lowercased */
 	for (i = dot ? 1 : blen; dot && i < blen - slen && elen < SAFE_EXT_MAX; i++) {
 		unsigned char c = (unsigned char)dot[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
 			ext[elen++] = (char)c;
+		else if (c >= 'A' && c <= 'Z')
+			ext[elen++] = (char)(c - 'A' + 'a');
 	}
 	ext[elen] = '\0';
 	/* (3) the stem; NUL bytes are replaced first so PCRE2 sees the whole of it */
 	if (slen > 300)
-		slen = 300;     /* only the first 200 survive step (5) anyway */
+		slen = 300;     /* only the first 200 survive step (6) anyway */
 	for (i = 0; i < slen; i++)
 		stem[i] = base[i] ? base[i] : '_';
 	stem[slen] = '\0';
 	if (run_steps(stem, sizeof(stem), 0) != 0)
 		return -1;
-	/* (5) stem.ext at most 200; a cut may expose a trailing '.', '_' or '-': strip again */
+	if (stem[0] == '\0')
+		memcpy(stem, "file", 5);
+	if (want && force_ext(stem, sizeof(stem), ext, want) != 0)
+		return -1;
+	elen = strlen(ext);
+	/* (6) stem.ext at most 200; a cut may expose a trailing '.', '_' or '-': strip again */
 	keep = SAFE_FILENAME_MAX - (elen ? elen + 1 : 0);
 	if (strlen(stem) > keep) {
 		stem[keep] = '\0';
 		if (run_steps(stem, sizeof(stem), NSTEPS - 1) != 0)
 			return -1;
+		if (stem[0] == '\0')
+			memcpy(stem, "file", 5);
 	}
-	if (stem[0] == '\0')
-		memcpy(stem, "file", 5);
 	slen = strlen(stem);
 	memcpy(out, stem, slen);
 	if (elen) {
@@ -107,6 +162,11 @@ int safe_filename(const char *name, size_t len, char *out)
 		out[slen] = '\0';
 	}
 	return 0;
+}
+
+int safe_filename(const char *name, size_t len, char *out)
+{
+	return safe_filename_typed(name, len, NULL, out);
 }
 
 const char *safe_filename_ext(const char *s)

@@ -147,7 +147,7 @@ static void presigned_url(struct http_request *r)
 	buf_init(&url, 16384);
 	if (presign_checks(r, &ctype, &size) != 0)
 		goto out;
-	if (safe_filename(v[P_FILENAME].s, v[P_FILENAME].slen, safe) != 0 || uuid_v4(uid) != 0) {
+	if (safe_filename_typed(v[P_FILENAME].s, v[P_FILENAME].slen, ctype, safe) != 0 || uuid_v4(uid) != 0) {
 		refuse(r, HE_INTERNAL, NULL);
 		goto out;
 	}
@@ -177,11 +177,18 @@ static void presigned_url(struct http_request *r)
 	params[6] = exp_s;
 	params[7] = token ? t.nonce : NULL;
 	/* The caller is read in the same statement, which records the upload only for an
-	 * active caller: any other gets the user's error and leaves no row. */
+	 * active caller: any other gets the user's error and leaves no row. The record is
+	 * committed without waiting for its WAL flush (synchronous_commit off for this
+	 * transaction only: a crash loses at most the last fraction of a second of issued
+	 * uploads, whose clients upload again); an operator restores the flush with
+	 * ALTER ROLE ... SET sartiq.presign_synchronous_commit = 'on' (docs/deployment.md).
+	 * The sc CTE is joined so that it is evaluated. */
 	if (gate_user_in(r, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
+	    "sc AS (SELECT set_config('synchronous_commit', coalesce(nullif(current_setting("
+	    "'sartiq.presign_synchronous_commit', true), ''), 'off'), true)), "
 	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
 	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
-	    "to_timestamp($7::bigint), $8 FROM u WHERE u.is_active RETURNING 1) "
+	    "to_timestamp($7::bigint), $8 FROM u, sc WHERE u.is_active RETURNING 1) "
 	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, &res) != 0)
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0)

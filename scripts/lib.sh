@@ -28,7 +28,7 @@ FILES_PACKAGES=(
     build-essential autoconf automake libtool pkg-config
     libfcgi-dev libpq-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libzip-dev
     libpcre2-dev libcrypt-dev check
-    postgresql-15 lighttpd curl openssl ca-certificates
+    postgresql-15 lighttpd lighttpd-modules-lua curl openssl ca-certificates
     python3 python3-pytest python3-requests python3-jwt python3-bcrypt
 )
 
@@ -488,6 +488,160 @@ max_request_kb() {
     echo $(((max + 1023) / 1024 + 1024))
 }
 
+# body_limits: the largest request body of each URL space, from the settings, as
+# "REGEX BYTES" lines (most specific first), then "default BYTES" for every other route
+# (JSON and form bodies: the responders take at most 64 KiB of JSON, a login form is tiny).
+# The web servers refuse a larger declared body with their JSON 413 before reading it.
+BODY_LIMIT_SMALL=1048576
+# API.md §4.2: 100 MB + the form's other parts, with room so that a file just over 100 MB
+# still reaches the responder, whose 413 is the exact one (with X-Request-ID)
+BODY_LIMIT_LORA=$((100 * 1048576 + 2 * 1048576))
+body_limits() {
+    local max=${FILES_SETTINGS[MAX_UPLOAD_SIZE]:-52428800} bulk=${FILES_SETTINGS[BULK_MAX_UPLOAD_BYTES]:-1073741824}
+    [[ $max =~ ^[0-9]{1,15}$ ]] || max=52428800
+    [[ $bulk =~ ^[0-9]{1,15}$ ]] || bulk=1073741824
+    printf '%s %s\n' '^/api/v1/uploads/local/' "$((10#$max))"
+    printf '%s %s\n' '^/api/v1/uploads/admin/upload-lora' "$BODY_LIMIT_LORA"
+    printf '%s %s\n' '^/api/v1/products/bulk-upload' "$((10#$bulk + 1048576))"
+    printf 'default %s\n' "$BODY_LIMIT_SMALL"
+}
+
+# body_limit_rules KIND: body_limits as configuration lines for KIND: lighttpd
+# (server.max-request-size in KiB, per $HTTP["url"]), apache (LimitRequestBody per
+# <LocationMatch>, for chunked bodies, and a rewrite rule per URL space answering a declared
+# Content-Length above its limit with 413 at once) or htaccess (the rewrite rules only, in
+# per-directory form).
+body_limit_rules() {
+    local kind=$1 regex bytes def=0 lines others=()
+    lines=$(body_limits)
+    while read -r regex bytes; do [[ $regex == default ]] && def=$bytes; done <<<"$lines"
+    case $kind in
+        lighttpd)
+            printf 'server.max-request-size = %s\n' "$(((def + 1023) / 1024))"
+            while read -r regex bytes; do
+                [[ $regex == default ]] && continue
+                printf '$HTTP["url"] =~ "%s" {\n    server.max-request-size = %s\n}\n' "$regex" "$(((bytes + 1023) / 1024))"
+            done <<<"$lines"
+            ;;
+        apache | htaccess)
+            if [[ $kind == apache ]]; then
+                printf '    <Location "/">\n        LimitRequestBody %s\n    </Location>\n' "$def"
+                while read -r regex bytes; do
+                    [[ $regex == default ]] && continue
+                    printf '    <LocationMatch "%s">\n        LimitRequestBody %s\n    </LocationMatch>\n' "$regex" "$bytes"
+                done <<<"$lines"
+            fi
+            while read -r regex bytes; do
+                [[ $regex == default ]] && continue
+                [[ $kind == htaccess ]] && regex=^${regex#^/}
+                others+=("$regex")
+                printf '    RewriteCond "%%{ENV:REDIRECT_STATUS}" "^$"\n'
+                printf '    RewriteCond expr "-n %%{HTTP:Content-Length} && %%{HTTP:Content-Length} -gt %s"\n' "$bytes"
+                printf '    RewriteRule "%s" - [R=413]\n' "$regex"
+            done <<<"$lines"
+            printf '    RewriteCond "%%{ENV:REDIRECT_STATUS}" "^$"\n'
+            for regex in "${others[@]}"; do
+                if [[ $kind == htaccess ]]; then
+                    printf '    RewriteCond "%%{REQUEST_URI}" "!^/%s"\n' "${regex#^}"
+                else
+                    printf '    RewriteCond "%%{REQUEST_URI}" "!%s"\n' "$regex"
+                fi
+            done
+            printf '    RewriteCond expr "-n %%{HTTP:Content-Length} && %%{HTTP:Content-Length} -gt %s"\n' "$def"
+            printf '    RewriteRule "^" - [R=413]\n'
+            ;;
+    esac
+}
+
+# fp_url VALUE: a URL setting as config.c keeps it (blanks trimmed, trailing slashes off).
+fp_url() {
+    local v=$1
+    v=${v#"${v%%[![:space:]]*}"}
+    v=${v%"${v##*[![:space:]]}"}
+    while [[ $v == */ && $v != *// ]]; do v=${v%/}; done
+    printf '%s' "$v"
+}
+
+# fastpath_settings: set FP_CF (true|false), FP_BASE, FP_CDN, FP_ORIGINS (array) and FP_ANY
+# (true|false) from FILES_SETTINGS, with config.c's defaults: what the /files fast paths
+# need to give files.fcgi's answer.
+fastpath_settings() {
+    local pub cdn r2 o cf
+    pub=$(fp_url "${FILES_SETTINGS[PUBLIC_BASE_URL]:-http://127.0.0.1:8080}")
+    cdn=$(fp_url "${FILES_SETTINGS[CDN_URL]:-}")
+    r2=$(fp_url "${FILES_SETTINGS[R2_PUBLIC_URL]:-}")
+    [[ -n $cdn ]] || cdn=$pub/storage
+    [[ -n $r2 ]] || r2=$pub/storage
+    cf=${FILES_SETTINGS[CLOUDFLARE_IMAGE_TRANSFORMS]:-false}
+    cf=${cf,,}
+    cf=${cf//[[:space:]]/}
+    case $cf in true | 1 | yes | on | t | y) FP_CF=true FP_BASE=$cdn ;; *) FP_CF=false FP_BASE=$r2 ;; esac
+    FP_CDN=$cdn
+    FP_ORIGINS=() FP_ANY=false
+    local -a list=()
+    IFS=, read -r -a list <<<"${FILES_SETTINGS[CORS_ORIGINS]:-}"
+    for o in ${list[@]+"${list[@]}"}; do
+        o=$(fp_url "$o")
+        [[ -n $o ]] || continue
+        [[ $o == '*' ]] && FP_ANY=true
+        FP_ORIGINS+=("$o")
+    done
+}
+
+# fastpath_lua OUT: write the lighttpd /files fast path (httpd-conf/lighttpd/files-fastpath.lua.in)
+# filled from FILES_SETTINGS to OUT.
+fastpath_lua() {
+    local o list=""
+    fastpath_settings
+    for o in ${FP_ORIGINS[@]+"${FP_ORIGINS[@]}"}; do
+        [[ $o != *']==]'* ]] || die "CORS_ORIGINS entry $o cannot be written into Lua"
+        list+="[ [==[$o]==] ]=true, "
+    done
+    [[ $FP_BASE$FP_CDN != *']==]'* ]] || die "a URL setting cannot be written into Lua"
+    local -A v=([FP_CF]=$FP_CF [FP_BASE]=$FP_BASE [FP_CDN]=$FP_CDN [FP_ORIGINS]=$list [FP_ANY]=$FP_ANY)
+    fill_template "$FILES_ROOT/httpd-conf/lighttpd/files-fastpath.lua.in" "$1" v
+}
+
+# fastpath_apache: the Apache /files fast path (mod_rewrite + mod_headers + mod_unique_id)
+# from FILES_SETTINGS, the rules of httpd-conf/lighttpd/files-fastpath.lua.in as a regex on
+# THE_REQUEST (the raw request line; request headers are read with req_novary, which adds
+# no Vary that files.fcgi would not send): a redirect with the Location files.fcgi would give,
+# X-Request-ID (the client's when valid, else the md5 of mod_unique_id's id) and the CORS
+# headers of a listed Origin; every other request goes on to the responders. Prints nothing
+# (no fast path) when a URL setting holds a character mod_rewrite would interpret.
+FP_PATH_RE='/files/(?=[^ ?]{1,512}[ ?])(?![^ ?]*\.\.)(?!(?i:loras|bulk-uploads)[/ ?])((?:[A-Za-z0-9_-][A-Za-z0-9._-]*/){0,15}[A-Za-z0-9_-][A-Za-z0-9._-]*)'
+fastpath_apache() {
+    local o list="" cond rid='^[A-Za-z0-9._-]{1,128}$'
+    fastpath_settings
+    if [[ $FP_BASE$FP_CDN == *[%\$\\\"\ \'{}]* ]]; then
+        note "warning: CDN_URL/R2_PUBLIC_URL hold characters mod_rewrite interprets: no Apache /files fast path"
+        return 0
+    fi
+    printf '    <IfModule unique_id_module>\n'
+    [[ $FP_ANY == true ]] && printf '    RewriteCond expr "-z %%{req_novary:Origin}"\n'
+    if [[ $FP_CF == true ]]; then
+        printf '    RewriteCond "%%{THE_REQUEST}" "^(?:GET|HEAD) %s\\?type=(webp|jpeg|png|avif) HTTP/1\\.[01]$"\n' "$FP_PATH_RE"
+        printf '    RewriteRule "^/files/" "%s/cdn-cgi/image/format=%%2,quality=90/%%1" [R=302,NE,QSD,L,E=SF_FASTPATH:1]\n' "$FP_CDN"
+        [[ $FP_ANY == true ]] && printf '    RewriteCond expr "-z %%{req_novary:Origin}"\n'
+    fi
+    printf '    RewriteCond "%%{THE_REQUEST}" "^(?:GET|HEAD) %s(?:\\?type=(?:webp|jpeg|png|avif|gif))? HTTP/1\\.[01]$"\n' "$FP_PATH_RE"
+    printf '    RewriteRule "^/files/" "%s/%%1" [R=302,NE,QSD,L,E=SF_FASTPATH:1]\n' "$FP_BASE"
+    printf '    Header always set X-Request-ID "expr=%%{req_novary:X-Request-ID}" "expr=-n %%{reqenv:SF_FASTPATH} && %%{req_novary:X-Request-ID} =~ /%s/"\n' "$rid"
+    printf '    Header always set X-Request-ID "expr=%%{md5:%%{reqenv:UNIQUE_ID}}" "expr=-n %%{reqenv:SF_FASTPATH} && !(%%{req_novary:X-Request-ID} =~ /%s/)"\n' "$rid"
+    for o in ${FP_ORIGINS[@]+"${FP_ORIGINS[@]}"}; do
+        [[ $o == '*' ]] && continue
+        [[ $o != *[\'\"\\]* ]] || continue
+        list+=${list:+, }"'$o'"
+    done
+    if [[ -n $list ]]; then
+        cond="expr=-n %{reqenv:SF_FASTPATH} && %{req_novary:Origin} in { $list }"
+        printf '    Header always set Access-Control-Allow-Origin "expr=%%{req_novary:Origin}" "%s"\n' "$cond"
+        printf '    Header always set Access-Control-Allow-Credentials "true" "%s"\n' "$cond"
+        printf '    Header always set Vary "Origin" "%s"\n' "$cond"
+    fi
+    printf '    </IfModule>\n'
+}
+
 # lighttpd_config: write STACK_VAR/lighttpd/sartiq-files.conf from the templates in
 # httpd-conf/lighttpd/ and httpd-conf/responders, and check it with lighttpd -tt.
 lighttpd_config() {
@@ -502,7 +656,6 @@ lighttpd_config() {
         [TMP_DIR]=$STACK_VAR/tmp
         [ERROR_DOCS]=$FILES_ROOT/httpd-conf/lighttpd/errors
         [STORAGE_ROOT]=${FILES_SETTINGS[STORAGE_LOCAL_ROOT]:-$STACK_VAR/storage}
-        [MAX_REQUEST_SIZE_KB]=$(max_request_kb)
         [FCGI_BIN_DIR]=$fcgi_dir
         [FILES_CONFIG]=$STACK_CONFIG
         [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
@@ -555,6 +708,14 @@ lighttpd_config() {
         n=$((n + 1))
     done
     rm -f -- "$blocks.one"
+    body_limit_rules lighttpd >"$blocks.limits"
+    # The /files fast path (FILES_FASTPATH=0 leaves it out: files.fcgi answers every /files).
+    : >"$blocks.fastpath"
+    if [[ ${FILES_FASTPATH:-1} != 0 && -x $fcgi_dir/files.fcgi ]]; then
+        fastpath_lua "$STACK_VAR/lighttpd/files-fastpath.lua"
+        printf '$HTTP["url"] =~ "^/files/" {\n    magnet.attract-raw-url-to = ( "%s" )\n}\n' \
+            "$STACK_VAR/lighttpd/files-fastpath.lua" >"$blocks.fastpath"
+    fi
     ((n > 0)) || note "warning: no responder is built"
     unset 'v[NAME]' 'v[REGEX]' 'v[OP]' 'v[WHAT]'
     # The template's head comment (up to its first blank line) documents the placeholders:
@@ -563,8 +724,11 @@ lighttpd_config() {
         printf '# Generated by scripts/lib.sh from httpd-conf/lighttpd/sartiq-files.conf.in and\n'
         printf '# httpd-conf/responders (see the head of that template for what to change).\n\n'
         sed -e '1,/^$/d' -e "/^@FASTCGI_SERVERS@\$/{r $blocks" -e 'd}' \
+            -e "/^@BODY_LIMITS@\$/{r $blocks.limits" -e 'd}' \
+            -e "/^@FILES_FASTPATH@\$/{r $blocks.fastpath" -e 'd}' \
             -- "$FILES_ROOT/httpd-conf/lighttpd/sartiq-files.conf.in"
     } >"$LT_CONF.in"
+    rm -f -- "$blocks.limits" "$blocks.fastpath"
     fill_template "$LT_CONF.in" "$LT_CONF" v
     rm -f -- "$LT_CONF.in"
     # Hook: files listed in LT_EXTRA_CONF (see "Benchmark helpers" at the end) are included last.
@@ -728,6 +892,11 @@ proc_rss_kb() {
 #   cgi          Apache + mod_cgid           httpd-conf/cgi/sartiq-files.conf.in
 #   htaccess     Apache + mod_cgid as a shared host: the account's public_html holds the
 #                responders in cgi-bin/ and the .htaccess of httpd-conf/cgi/htaccess.in
+#   php-host     httpd-conf/cgi/sartiq-files.conf.in on a host that runs PHP everywhere:
+#                mpm_prefork + mod_cgi, libapache2-mod-php enabled as a2enmod does it
+#                (mods-available/php*.load and .conf), mod_include, and the server-wide
+#                handlers of an old shared host (AddHandler .php, .cgi; SSI for .shtml), so
+#                the tests show the storage location serves planted scripts inert
 # Apache runs as root and its children as DEPLOY_USER (www-data; FILES_DEPLOY_USER to
 # change), which must reach every file they use, so each deployment gets a directory of its
 # own, STACK_VAR/deploy/NAME (a link to a /tmp directory when DEPLOY_USER cannot reach
@@ -751,8 +920,8 @@ proc_rss_kb() {
 # is the base URL of a running deployment, deploy_urls prints them as NAME=URL,NAME=URL.
 
 # Debian packages the deployments need (on top of FILES_PACKAGES).
-DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid spawn-fcgi)
-DEPLOY_NAMES=(fcgid proxy-fcgi cgi htaccess)
+DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid spawn-fcgi libapache2-mod-php)
+DEPLOY_NAMES=(fcgid proxy-fcgi cgi htaccess php-host)
 DEPLOY_USER=${FILES_DEPLOY_USER:-www-data}
 APACHE_BIN=/usr/sbin/apache2
 APACHE_MODULES_DIR=/usr/lib/apache2/modules
@@ -866,7 +1035,9 @@ deploy_fill() {
     {
         printf '# Generated by scripts/lib.sh from %s\n' "${in#"$FILES_ROOT"/}"
         printf '# (see the head of that template for what to change).\n\n'
-        sed -e '1,/^$/d' -e "/^@ROUTES@\$/{r $routes" -e 'd}' -- "$in"
+        sed -e '1,/^$/d' -e "/^@ROUTES@\$/{r $routes" -e 'd}' \
+            -e "/^@BODY_LIMITS@\$/{r $routes.limits" -e 'd}' \
+            -e "/^@FILES_FASTPATH@\$/{r $routes.fastpath" -e 'd}' -- "$in"
     } >"$out.in"
     fill_template "$out.in" "$out" "$3"
     rm -f -- "$out.in"
@@ -915,16 +1086,23 @@ deploy_httpd_conf() {
         printf 'User %s\nGroup %s\n' "$DEPLOY_USER" "$group"
         printf 'ErrorLog "%s/logs/apache-error.log"\n' "$dir"
         printf 'LogLevel warn\n'
-        for m in mpm_event authz_core alias rewrite mime headers env "$@"; do
+        local mpm=mpm_event
+        [[ $name == php-host ]] && mpm=mpm_prefork
+        for m in "$mpm" authz_core alias rewrite mime headers env reqtimeout "$@"; do
             printf 'LoadModule %s_module "%s/mod_%s.so"\n' "$m" "$APACHE_MODULES_DIR" "$m"
         done
+        if [[ $name == php-host ]]; then
+            # mod_php as Debian's a2enmod enables it, then an old shared host's global handlers.
+            printf 'Include /etc/apache2/mods-available/php*.load\n'
+            printf 'Include /etc/apache2/mods-available/php*.conf\n'
+            printf 'AddHandler application/x-httpd-php .php\nAddHandler cgi-script .cgi\n'
+            printf 'AddType text/html .shtml\nAddOutputFilter INCLUDES .shtml\n'
+            printf 'StartServers 2\nServerLimit 16\nMaxRequestWorkers 16\n'
+        else
+            printf 'StartServers 1\nServerLimit 2\nThreadsPerChild 16\nMinSpareThreads 4\n'
+            printf 'MaxSpareThreads 32\nMaxRequestWorkers 32\n'
+        fi
         cat <<EOF
-StartServers 1
-ServerLimit 2
-ThreadsPerChild 16
-MinSpareThreads 4
-MaxSpareThreads 32
-MaxRequestWorkers 32
 Timeout 60
 KeepAlive On
 TraceEnable Off
@@ -1012,7 +1190,7 @@ deploy_site_conf() {
     case $name in
         fcgid) tdir=apache-fcgid kind=rewrite ;;
         proxy-fcgi) tdir=apache-proxy-fcgi kind=proxy ;;
-        cgi) tdir=cgi kind=rewrite ;;
+        cgi | php-host) tdir=cgi kind=rewrite ;;
         htaccess)
             deploy_htaccess_site "$dir" "$port"
             return 0
@@ -1020,6 +1198,11 @@ deploy_site_conf() {
         *) die "deploy: unknown deployment $name" ;;
     esac
     deploy_routes "$kind" "$dir/bin" "$dir/run" >"$routes"
+    body_limit_rules apache >"$routes.limits"
+    : >"$routes.fastpath"
+    if [[ ${FILES_FASTPATH:-1} != 0 && $name != php-host && $name != cgi ]] && grep -q '^files ' <(deploy_responders); then
+        fastpath_apache >"$routes.fastpath"
+    fi
     deploy_fill "$FILES_ROOT/httpd-conf/$tdir/sartiq-files.conf.in" "$dir/conf/sartiq-files.conf" v "$routes"
 }
 
@@ -1043,7 +1226,9 @@ deploy_htaccess_site() {
         grep -q "\"cgi-bin/$name\.fcgi\"" -- "$FILES_ROOT/httpd-conf/cgi/htaccess.in" ||
             note "warning: httpd-conf/cgi/htaccess.in has no rule for $name.fcgi ($regex)"
     done < <(deploy_responders)
-    fill_template "$FILES_ROOT/httpd-conf/cgi/htaccess.in" "$dir/htdocs/.htaccess" v
+    body_limit_rules htaccess >"$dir/conf/limits"
+    sed -e "/^@BODY_LIMITS@\$/{r $dir/conf/limits" -e 'd}' -- "$FILES_ROOT/httpd-conf/cgi/htaccess.in" >"$dir/conf/htaccess.in"
+    fill_template "$dir/conf/htaccess.in" "$dir/htdocs/.htaccess" v
     chmod 644 "$dir/htdocs/.htaccess"
     cat >"$dir/conf/sartiq-files.conf" <<EOF
 # Generated by scripts/lib.sh (deploy_start htaccess): a shared host's virtual host, as a
@@ -1088,9 +1273,10 @@ deploy_start() {
     [[ -x $APACHE_BIN ]] || die "deploy: $APACHE_BIN is missing (deploy_ensure_packages)"
     id -u "$DEPLOY_USER" >/dev/null 2>&1 || die "deploy: no user $DEPLOY_USER"
     case $name in
-        fcgid) mods=(fcgid) ;;
-        proxy-fcgi) mods=(proxy proxy_fcgi) ;;
+        fcgid) mods=(fcgid unique_id) ;;
+        proxy-fcgi) mods=(proxy proxy_fcgi unique_id) ;;
         cgi | htaccess) mods=(cgid) ;;
+        php-host) mods=(cgi include) ;;
         *) die "deploy: unknown deployment $name (one of ${DEPLOY_NAMES[*]})" ;;
     esac
     deploy_load_responders
@@ -1107,7 +1293,11 @@ deploy_start() {
         { cat "$dir/logs/apache-check.log" >&2; die "Apache rejects $dir/conf/httpd.conf"; }
     [[ $name == proxy-fcgi ]] && deploy_spawn_fcgi "$dir"
     note "starting the $name deployment on $url ($dir)"
-    env -i "${DEPLOY_ENV[@]}" "$APACHE_BIN" -f "$dir/conf/httpd.conf" -DFOREGROUND \
+    # mpm_prefork signals its children with killpg(getpgrp()) when it stops: in a session
+    # of its own (setsid execs without forking here), so that is not this script's group.
+    local -a sess=()
+    [[ $name == php-host ]] && sess=(setsid)
+    env -i "${DEPLOY_ENV[@]}" ${sess[@]+"${sess[@]}"} "$APACHE_BIN" -f "$dir/conf/httpd.conf" -DFOREGROUND \
         </dev/null >>"$dir/logs/apache-stderr.log" 2>&1 &
     pid=$!
     DEPLOY_PID[$name]=$pid

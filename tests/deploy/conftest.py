@@ -20,6 +20,8 @@ response parsed from stdout), the program chosen from httpd-conf/responders.
 
 Known names (others get the common smoke set only):
   fcgid, proxy-fcgi, cgi   Apache with the server configurations of httpd-conf/
+  php-host                 the cgi configuration on a host running mod_php, SSI and global
+                           AddHandler lines (scripts/lib.sh)
   htaccess                 Apache as a shared host, httpd-conf/cgi/htaccess.in
   shell-cgi                no web server at all
 
@@ -62,7 +64,7 @@ make_user = it.make_user
 make_org = it.make_org
 mint = it.mint
 
-SERVER_CONFIGS = ("fcgid", "proxy-fcgi", "cgi")   # Apache with an httpd-conf/ server configuration
+SERVER_CONFIGS = ("fcgid", "proxy-fcgi", "cgi", "php-host")   # Apache with an httpd-conf/ server configuration
 SHELL = "shell-cgi"
 CGI_TIMEOUT = 30
 

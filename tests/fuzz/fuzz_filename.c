@@ -1,4 +1,4 @@
-/* fuzz_filename.c: libFuzzer driver for safe_filename: any bytes in, a safe name out. */
+/* fuzz_filename.c: libFuzzer driver for safe_filename(_typed): any bytes in, a safe name out. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +24,28 @@ static void check_safe(const char *out)
 	}
 }
 
+static const char *const types[] = { "image/jpeg", "image/png", "image/webp", "image/gif", "image/avif",
+	"application/zip", "application/pdf", "video/mp4", "audio/mpeg" };
+static const char *const exts[] = { "jpg", "png", "webp", "gif", "avif", "zip", "pdf", "mp4", "mp3" };
+
+/* §4.1 step (5): with a declared type the extension is the type's, whatever the name says,
+ * and a name in its final form passes through unchanged in one pass. */
+static void check_typed(const uint8_t *data, size_t size)
+{
+	char out[SAFE_FILENAME_MAX + 1], again[SAFE_FILENAME_MAX + 1];
+	size_t t = data[0] % (sizeof(types) / sizeof(types[0]));
+	const char *ext;
+
+	if (safe_filename_typed((const char *)data + 1, size - 1, types[t], out) != 0)
+		abort();
+	check_safe(out);
+	ext = strrchr(out, '.');
+	if (ext == NULL || ext == out || !(strcmp(ext + 1, exts[t]) == 0 || (t == 0 && strcmp(ext + 1, "jpeg") == 0)))
+		abort();
+	if (safe_filename_typed(out, strlen(out), types[t], again) != 0 || strcmp(out, again) != 0)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char out[SAFE_FILENAME_MAX + 1], again[SAFE_FILENAME_MAX + 1], third[SAFE_FILENAME_MAX + 1];
@@ -38,5 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * stem-only "a.b_c" reads as stem "a" + extension later), but a second pass must. */
 	if (safe_filename(again, strlen(again), third) != 0 || strcmp(again, third) != 0)
 		abort();
+	if (size > 0)
+		check_typed(data, size);
 	return 0;
 }

@@ -43,7 +43,9 @@ def test_upload_ok(api, su):
 
 def test_default_entity_type(api, su):
     b = assert_status(post(api, su, files={"file": ("m.PT", b"x" * 10)}), 200)
-    assert b["file_path"].startswith("loras/subject/") and b["file_path"].endswith("_m.PT")
+    # API.md §4.1 step 4: the extension is lowercased (the case-insensitive check still takes .PT)
+    assert b["file_path"].startswith("loras/subject/") and b["file_path"].endswith("_m.pt")
+    assert b["filename"] == "m.pt"
 
 
 @pytest.mark.parametrize("name", ["m.ckpt", "m.pth", "m.bin", "m.SafeTensors"])

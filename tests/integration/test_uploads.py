@@ -49,6 +49,17 @@ def test_presign_shape(api, user, stack):
     assert user.id not in body["token"]
 
 
+@pytest.mark.parametrize("name,ctype,safe", [
+    ("x.php", "image/png", "x_php.png"), (".htaccess", "image/png", "htaccess.png"),
+    ("photo.JPG", "image/jpeg", "photo.jpg"), ("x.shtml", "image/gif", "x_shtml.gif"),
+    ("x.php.png", "image/png", "x.php.png"), ("../../run.cgi", "application/pdf", "run_cgi.pdf"),
+])
+def test_key_extension_follows_type(api, user, name, ctype, safe):
+    """§4.1 step 5: no key carries an extension a web server would run."""
+    key = assert_status(presign(api, user, filename=name, content_type=ctype), 200)["key"]
+    assert re.fullmatch(r"temp/[0-9a-f]{32}_\d{10}_" + re.escape(safe), key), key
+
+
 @pytest.mark.parametrize("size,expected", [(None, 900), (0, 900), (16384 * 100, 1000), (52428800, 3600)])
 def test_expiry_grows_with_size(api, user, size, expected):
     body = {"filename": "a.zip", "content_type": "application/zip"}
@@ -260,3 +271,31 @@ def test_presign_records_one_row_each(api, user, stack):
             for _ in range(3)}
     assert len(keys) == 3
     assert int(_uploads_rows(stack, user.id)) == before + 3
+
+
+def _wal_writes(stack) -> int:
+    """pg_stat_wal.wal_write once every backend has reported: an idle backend flushes its
+    statistics within PGSTAT_IDLE_INTERVAL (10 s)."""
+    import subprocess
+    time.sleep(11)
+    return int(subprocess.run(["psql", "-X", "-tA", "-d", stack.file_env["DATABASE_URL"], "-c",
+                               "SELECT wal_write FROM pg_stat_wal"],
+                              capture_output=True, text=True, check=True).stdout.strip())
+
+
+def test_presign_commits_without_waiting_for_the_wal(api, user, stack, make_user):
+    """The upload record is committed with synchronous_commit off (that transaction only):
+    n presigns cause far fewer WAL writes than n commits that wait for their flush (export
+    configuration creates, the control)."""
+    n = 30
+    people = [make_user(tag="wal") for _ in range(n)]
+    start = _wal_writes(stack)
+    for _ in range(n):
+        assert_status(presign(api, user, filename="w.png", content_type="image/png"), 200)
+    mid = _wal_writes(stack)
+    for p in people:
+        assert_status(api.post("/api/v1/users/me/export-configuration", token=p.token, json_body={}), 200)
+    end = _wal_writes(stack)
+    presigns, control = mid - start, end - mid
+    assert control >= n * 3 // 4, f"control: {control} WAL writes for {n} synchronous commits"
+    assert presigns < n // 2, f"{presigns} WAL writes for {n} presigns: each waited for its flush"

@@ -14,7 +14,7 @@ static const struct { const char *in; size_t len; const char *want; } names[] = 
 	{ "photo_01.final.png", 0, "photo_01.final.png" },
 	{ "../../etc/passwd", 0, "passwd" },
 	{ "..\\..\\windows\\system32\\cmd.exe", 0, "cmd.exe" },
-	{ "C:\\Users\\x\\photo.JPG", 0, "photo.JPG" },
+	{ "C:\\Users\\x\\photo.JPG", 0, "photo.jpg" },
 	{ "/abs/path/x.png", 0, "x.png" },
 	{ "dir/", 0, "file" },
 	{ "", 0, "file" },
@@ -35,8 +35,57 @@ static const struct { const char *in; size_t len; const char *want; } names[] = 
 	{ "$(rm -rf).png", 0, "rm_-rf.png" },
 	{ "%2e%2e%2fx.png", 0, "2e_2e_2fx.png" },
 	{ "name with  spaces .jpeg", 0, "name_with_spaces.jpeg" },
-	{ "UPPER.PNG", 0, "UPPER.PNG" },
+	{ "UPPER.PNG", 0, "UPPER.png" },
 };
+
+/* §4.1 step (5): the key's extension follows the declared type. */
+static const struct { const char *in, *type, *want; } typed[] = {
+	{ ".htaccess", "image/png", "htaccess.png" },
+	{ "x.php", "image/png", "x_php.png" },
+	{ "x.PHP", "IMAGE/PNG", "x_php.png" },
+	{ "photo.JPG", "image/jpeg", "photo.jpg" },
+	{ "photo.jpeg", "image/jpeg", "photo.jpeg" },
+	{ "photo.png", "image/jpeg", "photo_png.jpg" },
+	{ "???.png", "image/png", "file.png" },
+	{ "???.php", "image/png", "file_php.png" },
+	{ "a..b....png", "image/png", "a.b.png" },
+	{ "h\xc3\xa9llo w\xc3\xb6rld.png", "image/png", "h_llo_w_rld.png" },
+	{ "photo_01.final.png", "image/png", "photo_01.final.png" },
+	{ "x.php.png", "image/png", "x.php.png" },
+	{ "x.png.php", "image/png", "x.png_php.png" },
+	{ "x.shtml", "image/gif", "x_shtml.gif" },
+	{ "run.cgi", "application/pdf", "run_cgi.pdf" },
+	{ "noext", "video/mp4", "noext.mp4" },
+	{ "abc.", "audio/mpeg", "abc.mp3" },
+	{ "a.tar.gz", "application/zip", "a.tar_gz.zip" },
+	{ "x.<?php>", "image/webp", "x_php.webp" },
+	{ "x.phtml\xff", "image/avif", "x_phtml.avif" },
+	{ "--.php", "image/png", "file_php.png" },
+};
+
+START_TEST(test_safe_filename_typed)
+{
+	char out[SAFE_FILENAME_MAX + 1];
+
+	ck_assert_int_eq(safe_filename_typed(typed[_i].in, strlen(typed[_i].in), typed[_i].type, out), 0);
+	ck_assert_msg(strcmp(out, typed[_i].want) == 0, "case %d: got '%s' want '%s'", _i, out, typed[_i].want);
+}
+END_TEST
+
+START_TEST(test_safe_filename_typed_edges)
+{
+	char in[600], out[SAFE_FILENAME_MAX + 1];
+
+	/* an unknown type is refused, never given a client's extension */
+	ck_assert_int_eq(safe_filename_typed("x.png", 5, "text/html", out), -1);
+	/* a long stem and a joined extension still fit in 200 with the type's extension */
+	memset(in, 'a', sizeof(in));
+	memcpy(in + 580, ".phpphpphpphpphpp", 17);
+	ck_assert_int_eq(safe_filename_typed(in, 597, "image/jpeg", out), 0);
+	ck_assert_uint_eq(strlen(out), SAFE_FILENAME_MAX);
+	ck_assert_str_eq(out + SAFE_FILENAME_MAX - 4, ".jpg");
+}
+END_TEST
 
 START_TEST(test_safe_filename)
 {
@@ -144,6 +193,8 @@ int main(void)
 
 	tcase_add_loop_test(t, test_safe_filename, 0, (int)(sizeof(names) / sizeof(names[0])));
 	tcase_add_test(t, test_safe_filename_long);
+	tcase_add_loop_test(t, test_safe_filename_typed, 0, (int)(sizeof(typed) / sizeof(typed[0])));
+	tcase_add_test(t, test_safe_filename_typed_edges);
 	tcase_add_test(t, test_token_roundtrip);
 	tcase_add_test(t, test_token_tamper);
 	tcase_add_test(t, test_token_unique);
