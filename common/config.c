@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static const struct setting settings[] = {
 	 * that time, is answered 408 and abandoned (issue 9 item 2) */
 	{ "BODY_READ_TIMEOUT_SECONDS", C_INT, "20", 1, 3600, F(body_read_timeout_seconds) },
 	{ "BODY_MIN_RATE", C_INT, "500", 0, 1LL << 30, F(body_min_rate) },
+	{ "UPLOAD_LEASE_SECONDS", C_INT, "60", 2, 3600, F(upload_lease_seconds) },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 #define STRF(c, s) ((char **)((char *)(c) + (s)->off))
@@ -81,6 +83,16 @@ static int setting_index(const char *name, size_t len)
 		if (strlen(settings[i].name) == len && strncmp(settings[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Zero and free a string that may hold a secret (a value of any setting may: SECRET_KEY,
+ * R2_SECRET_ACCESS_KEY, the password inside DATABASE_URL). */
+static void wipe_free(char *p)
+{
+	if (p) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
 }
 
 /* Strip surrounding blanks and one pair of matching quotes; returns a malloc'd copy. */
@@ -235,7 +247,7 @@ int config_parse(struct config *c, const char *file_text, size_t file_len,
 
 		if (eq == NULL || (idx = setting_index(envp[i], (size_t)(eq - envp[i]))) < 0)
 			continue;
-		free(vals[idx]);
+		wipe_free(vals[idx]);
 		if ((vals[idx] = strdup(eq + 1)) == NULL)
 			goto nomem;
 	}
@@ -329,7 +341,7 @@ nomem:
 	snprintf(err, errlen, "configuration: out of memory");
 out:
 	for (i = 0; i < N_SETTINGS; i++)
-		free(vals[i]);
+		wipe_free(vals[i]);
 	if (rc != 0)
 		config_free(c);
 	return rc;
@@ -339,17 +351,11 @@ void config_free(struct config *c)
 {
 	size_t i;
 
-	free(c->database_url);
-	if (c->secret_key) {
-		explicit_bzero(c->secret_key, strlen(c->secret_key));
-		free(c->secret_key);
-	}
+	wipe_free(c->database_url);
+	wipe_free(c->secret_key);
 	free(c->storage_local_root); free(c->public_base_url); free(c->r2_endpoint_url);
-	free(c->r2_access_key_id);
-	if (c->r2_secret_access_key) {
-		explicit_bzero(c->r2_secret_access_key, strlen(c->r2_secret_access_key));
-		free(c->r2_secret_access_key);
-	}
+	wipe_free(c->r2_access_key_id);
+	wipe_free(c->r2_secret_access_key);
 	free(c->r2_bucket); free(c->r2_region); free(c->r2_public_url); free(c->cdn_url);
 	free(c->caption_service_url);
 	for (i = 0; i < c->n_cors_origins; i++)
@@ -358,30 +364,35 @@ void config_free(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Read the whole FILES_CONFIG file (bounded). NULL with err on failure. */
+/* Read the whole FILES_CONFIG file (bounded) with read(2), so no stdio buffer keeps a copy
+ * of its secrets. NULL with err on failure. */
 static char *read_config_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *text;
-	size_t n;
+	size_t n = 0;
+	ssize_t got = 0;
 
-	if (f == NULL) {
+	if (fd < 0) {
 		snprintf(err, errlen, "FILES_CONFIG: cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((text = malloc(LIM_CONFIG_FILE + 1)) == NULL) {
-		fclose(f);
+		close(fd);
 		snprintf(err, errlen, "FILES_CONFIG: out of memory");
 		return NULL;
 	}
-	n = fread(text, 1, LIM_CONFIG_FILE + 1, f);
-	if (ferror(f) || n > LIM_CONFIG_FILE) {
+	while (n <= LIM_CONFIG_FILE &&
+	    ((got = read(fd, text + n, LIM_CONFIG_FILE + 1 - n)) > 0 || (got < 0 && errno == EINTR)))
+		if (got > 0)
+			n += (size_t)got;
+	close(fd);
+	if (got < 0 || n > LIM_CONFIG_FILE) {
 		snprintf(err, errlen, "FILES_CONFIG: %s is unreadable or larger than %d bytes", path, LIM_CONFIG_FILE);
-		fclose(f);
+		explicit_bzero(text, n < LIM_CONFIG_FILE + 1 ? n : LIM_CONFIG_FILE + 1);
 		free(text);
 		return NULL;
 	}
-	fclose(f);
 	text[n] = '\0';
 	*len = n;
 	return text;
@@ -409,7 +420,10 @@ const struct config *config_init_or_die(void)
 	proc_config_loaded = 1;
 	return &proc_config;
 fail:
-	free(text);
+	if (text) {
+		explicit_bzero(text, len);
+		free(text);
+	}
 	fprintf(stderr, "sartiq-files: configuration error: %s\n", err);
 	exit(78);
 }

@@ -32,6 +32,7 @@ struct config {
 	char *caption_service_url;      /* NULL when unset */
 	long long body_read_timeout_seconds; /* no body byte for this long: 408 */
 	long long body_min_rate;        /* bytes/s a body must keep up past that time (0: none) */
+	long long upload_lease_seconds; /* a local upload's claim lasts this long past its last progress */
 };
 
 /*

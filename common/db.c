@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static PGconn *conn;
@@ -108,14 +109,16 @@ static int prepared_index(const char *sql)
 	return -1;
 }
 
-/* Send and wait for the last result within DB_QUERY_TIMEOUT_S. NULL on a broken connection or timeout. */
-static PGresult *exec_bounded(const char *sql, int n, const char *const *params, int *timed_out)
+/* Send and wait for the last result within DB_QUERY_TIMEOUT_S. NULL on a broken connection or
+ * timeout; *sent says whether the statement itself reached the socket (its fate is then unknown). */
+static PGresult *exec_bounded(const char *sql, int n, const char *const *params, int *timed_out, int *sent)
 {
 	double deadline = now_s() + DB_QUERY_TIMEOUT_S;
 	int idx = prepared_index(sql);
 	char name[16];
 
 	*timed_out = 0;
+	*sent = 0;
 	if (idx < 0 && nprepared < DB_MAX_PREPARED) {
 		PGresult *res;
 		snprintf(name, sizeof(name), "s%zu", nprepared);
@@ -128,6 +131,7 @@ static PGresult *exec_bounded(const char *sql, int n, const char *const *params,
 		idx = (int)nprepared;
 		prepared[nprepared++] = sql;
 	}
+	*sent = 1;
 	if (idx >= 0) {
 		snprintf(name, sizeof(name), "s%d", idx);
 		if (!PQsendQueryPrepared(conn, name, n, params, NULL, NULL, 0))
@@ -138,18 +142,56 @@ static PGresult *exec_bounded(const char *sql, int n, const char *const *params,
 	return wait_result(deadline, timed_out);
 }
 
+/*
+ * A connection the server has already closed (restart, failover, idle kill) shows as a
+ * readable socket at EOF: find that before sending, so a statement is only ever sent on a
+ * connection believed alive. Notices waiting on the socket are consumed harmlessly.
+ */
+static void drop_if_dead(void)
+{
+	struct pollfd p;
+	int i, dead = 0;
+
+	if (conn == NULL)
+		return;
+	p.fd = PQsocket(conn);
+	p.events = POLLIN;
+	dead = p.fd < 0 || PQstatus(conn) != CONNECTION_OK;
+	/* A server that shut down sent its FATAL message, then closed: the first read takes the
+	 * message, only a later one sees the end. Read while the socket stays readable. */
+	for (i = 0; !dead && i < 8; i++) {
+		p.revents = 0;
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		dead = !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK;
+	}
+	if (dead) {
+		log_warn("database connection found closed; reconnecting");
+		db_close();
+	}
+}
+
+/* 1 when sql only reads (starts with SELECT): running it twice does no harm. */
+static int read_only(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n')
+		sql++;
+	return strncasecmp(sql, "SELECT", 6) == 0 && (sql[6] == ' ' || sql[6] == '\t' || sql[6] == '\n');
+}
+
 enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *params)
 {
 	PGresult *res = NULL;
-	int attempt, timed_out = 0;
+	int attempt, timed_out = 0, sent = 0;
 
 	*out = NULL;
+	drop_if_dead();
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (in_tx && (conn == NULL || PQstatus(conn) != CONNECTION_OK))
 			return HE_DB_UNAVAILABLE;   /* the transaction died with its connection */
 		if ((conn == NULL || PQstatus(conn) != CONNECTION_OK) && db_connect() != 0)
 			return HE_DB_UNAVAILABLE;
-		res = exec_bounded(sql, n, params, &timed_out);
+		res = exec_bounded(sql, n, params, &timed_out, &sent);
 		if (timed_out) {
 			log_error("database statement timed out after %d s", DB_QUERY_TIMEOUT_S);
 			db_close();
@@ -162,11 +204,17 @@ enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *par
 			return HE_DB_UNAVAILABLE;
 		}
 		if (PQstatus(conn) == CONNECTION_BAD) {
-			/* The server went away (restart, failover): reconnect once and retry. */
 			log_warn("database connection lost: %s", PQerrorMessage(conn));
 			PQclear(res);
 			res = NULL;
 			db_close();
+			/* A write that was sent may have committed before the break: running it
+			 * again could act twice (a claim answering 409 to its own owner), so only a
+			 * read, or a statement never sent, is tried once more. */
+			if (sent && !read_only(sql)) {
+				log_error("a write was interrupted by the connection loss; not retried");
+				return HE_DB_UNAVAILABLE;
+			}
 			continue;
 		}
 		break;

@@ -11,9 +11,11 @@
  * Run sql with n text parameters (NULL = SQL NULL). The process prepares each statement once
  * and keeps sql BY POINTER to find it again: pass a string literal (or one that lives as long
  * as the process), never a buffer that is freed or reused. HE_OK with *out (caller PQclears) of
- * status TUPLES_OK or COMMAND_OK; HE_DB_UNAVAILABLE when the server cannot be reached
- * (connection retried once); HE_INTERNAL on an SQL error, with *out kept for db_sqlstate
- * (may be NULL). Never blocks longer than the timeouts above.
+ * status TUPLES_OK or COMMAND_OK; HE_DB_UNAVAILABLE when the server cannot be reached;
+ * HE_INTERNAL on an SQL error, with *out kept for db_sqlstate (may be NULL). A connection
+ * found closed is re-opened before sending; a statement cut off by a connection loss is
+ * sent again only when it is a plain SELECT (a write may have committed: its fate is
+ * unknown, so it answers HE_DB_UNAVAILABLE). Never blocks longer than the timeouts above.
  */
 enum herr db_exec(PGresult **out, const char *sql, int n, const char *const *params);
 /* The SQLSTATE of a failed result ("" when none). */

@@ -326,6 +326,18 @@ static const char *reason(int status)
 	return "Unknown";
 }
 
+/* 1 when CORS_ORIGINS holds "*". */
+static int cors_any_origin(void)
+{
+	const struct config *c = config_get();
+	size_t i;
+
+	for (i = 0; c && i < c->n_cors_origins; i++)
+		if (strcmp(c->cors_origins[i], "*") == 0)
+			return 1;
+	return 0;
+}
+
 int http_origin_allowed(const struct http_request *r)
 {
 	const struct config *c = config_get();
@@ -344,7 +356,7 @@ int http_origin_allowed(const struct http_request *r)
 void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len)
 {
 	static const char too_big[] = "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n"
-	    "Content-Length: 34\r\n\r\n{\"detail\":\"Internal Server Error\"}";
+	    "X-Content-Type-Options: nosniff\r\nContent-Length: 34\r\n\r\n{\"detail\":\"Internal Server Error\"}";
 	struct buf h;
 	size_t i;
 	int err;
@@ -358,13 +370,19 @@ void http_send(struct http_request *r, int status, const char *ctype, const char
 	buf_init(&h, 128 * 1024);
 	err = buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype)
-		err |= buf_printf(&h, "Content-Type: %s\r\n", ctype);
+		err |= buf_printf(&h, "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n", ctype);
 	err |= buf_printf(&h, "Content-Length: %zu\r\n", len);
 	err |= buf_printf(&h, "X-Request-ID: %s\r\n", r->request_id);
 	if (http_origin_allowed(r)) {
-		/* The origin passed the exact-match (or "*") test above, and holds no CR/LF. */
-		err |= buf_printf(&h, "Access-Control-Allow-Origin: %s\r\n", r->origin);
-		err |= buf_puts(&h, "Access-Control-Allow-Credentials: true\r\nVary: Origin\r\n");
+		/* As Starlette: with "*", a simple request without a cookie gets "*"; a preflight
+		 * or a request carrying a cookie gets its origin echoed (it passed the exact-match
+		 * or "*" test above, and holds no CR/LF). */
+		if (cors_any_origin() && !(r->method == HM_OPTIONS && r->acr_method) &&
+		    http_param(r, "HTTP_COOKIE") == NULL)
+			err |= buf_puts(&h, "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Credentials: true\r\n");
+		else
+			err |= buf_printf(&h, "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\n"
+			    "Vary: Origin\r\n", r->origin);
 	}
 	for (i = 0; i < r->nhdrs; i++)
 		err |= buf_printf(&h, "%s: %s\r\n", r->hdr_name[i], r->hdr_value[i]);
@@ -380,6 +398,41 @@ void http_send(struct http_request *r, int status, const char *ctype, const char
 	buf_free(&h);
 }
 
+/* Replace invalid UTF-8 in every string of o (values; keys come from parsed JSON, which is
+ * valid) with U+FFFD, as Starlette decodes what it echoes. 0 ok, -1 on ENOMEM. */
+static int json_make_utf8(json_object *o)
+{
+	size_t i, n, len;
+	char *fixed;
+	int rc = 0;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		if (utf8_valid_nul(json_object_get_string(o), (size_t)json_object_get_string_len(o)))
+			return 0;
+		if ((fixed = utf8_lossy(json_object_get_string(o), (size_t)json_object_get_string_len(o), &len)) == NULL)
+			return -1;
+		rc = json_object_set_string_len(o, fixed, (int)len) ? 0 : -1;
+		free(fixed);
+		return rc;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = json_make_utf8(json_object_array_get_idx(o, i));
+		return rc;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (rc == 0)
+				rc = json_make_utf8(v);
+		}
+		return rc;
+	}
+	default:
+		return 0;
+	}
+}
+
 void http_send_json(struct http_request *r, int status, json_object *o)
 {
 	const char *s;
@@ -390,6 +443,16 @@ void http_send_json(struct http_request *r, int status, json_object *o)
 		return;
 	}
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* A response never carries invalid UTF-8, whatever a 422 echoes (json-c copies bytes
+	 * >= 0x80 as they are); the scan is one pass over bytes about to be written anyway. */
+	if (s && !utf8_valid(s, len)) {
+		if (json_make_utf8(o) != 0) {
+			json_object_put(o);
+			http_send(r, 500, "application/json", "{\"detail\":\"Internal Server Error\"}", 34);
+			return;
+		}
+		s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	}
 	http_send(r, status, "application/json", s, len);
 	json_object_put(o);
 }

@@ -146,6 +146,12 @@ static void check_field(const struct jfield *f, const char *loc0, json_object *v
 		}
 		s = json_object_get_string(val);
 		len = (size_t)json_object_get_string_len(val);
+		{
+			/* every string field: valid UTF-8 without NUL ("\u0000"), issue 9 */
+			const char *loc[] = { loc0, f->name, NULL };
+			if (valid_text(v, loc, s, len) != 0)
+				return;
+		}
 		chars = utf8_chars(s, len);
 		if (chars < f->min_len) {
 			snprintf(msg, sizeof(msg), "String should have at least %zu character%s", f->min_len, f->min_len == 1 ? "" : "s");
@@ -391,6 +397,15 @@ int jsonin_text(const struct jfield *f, const char *loc0, const char *text, size
 	json_object *val;
 
 	memset(out, 0, sizeof(*out));
+	if (f->type == JF_STRING) {
+		/* the bytes handed on are the request's own: they must be valid UTF-8 without NUL
+		 * themselves, not only their checking copy (issue 9) */
+		const char *loc[] = { loc0, f->name, NULL };
+		if (valid_text(v, loc, text, len) != 0) {
+			free(u);
+			return -1;
+		}
+	}
 	if (u == NULL || (val = json_object_new_string_len(u, (int)ulen)) == NULL) {
 		free(u);
 		v->nomem = 1;

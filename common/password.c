@@ -52,21 +52,24 @@ int password_verify(const char *password, const char *hash)
 	struct crypt_data *cd = NULL;
 	char key[BCRYPT_KEY_MAX + 1];
 	const char *out;
-	int ok = 0;
+	int ok = 0, ours;
 
 	memset(key, 0, sizeof(key));
 	if (password == NULL || hash == NULL)
 		goto out;
-	/* $2x$ (the old 8-bit bug mode) and other schemes are not ours. */
-	if (strnlen(hash, BCRYPT_HASH_LEN + 1) != BCRYPT_HASH_LEN || !bcrypt_prefix_ok(hash))
-		goto out;
+	/* $2x$ (the old 8-bit bug mode) and other schemes are not ours; they still cost one
+	 * bcrypt run against the dummy, so a row with a foreign hash answers in the same time. */
+	ours = strnlen(hash, BCRYPT_HASH_LEN + 1) == BCRYPT_HASH_LEN && bcrypt_prefix_ok(hash);
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		goto out;
 	key_prefix(password, key);
-	out = crypt_rn(key, hash, cd, (int)sizeof(*cd));
-	/* crypt_rn gives NULL on error; a leading '*' is libcrypt's failure token. */
-	if (out == NULL || out[0] == '*')
+	out = ours ? crypt_rn(key, hash, cd, (int)sizeof(*cd)) : NULL;
+	/* crypt_rn gives NULL on error; a leading '*' is libcrypt's failure token (a bad cost
+	 * or salt fails at once: the dummy run keeps the time). */
+	if (out == NULL || out[0] == '*') {
+		crypt_rn(key, dummy_hash, cd, (int)sizeof(*cd));
 		goto out;
+	}
 	if (strnlen(out, BCRYPT_HASH_LEN + 1) != BCRYPT_HASH_LEN)
 		goto out;
 	ok = CRYPTO_memcmp(out, hash, BCRYPT_HASH_LEN) == 0;

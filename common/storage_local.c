@@ -1,6 +1,7 @@
 /* storage_local.c: the local-disk backend: one file per object under STORAGE_LOCAL_ROOT/key. */
 #include "storage_int.h"
 #include "log.h"
+#include "valid.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,9 @@
 /*
  * Layout and guarantees:
  * - An object is the regular file ROOT/key; directories are made 0755 as needed, files are 0644
- *   (the web server serves temp/ and media/ statically).
+ *   (the web server, possibly another user, serves temp/ and media/ statically); under the
+ *   private prefixes (loras/, bulk-uploads/: storage_key_private) files are 0600 and
+ *   directories 0700, for the responders' user only.
  * - Every write goes to a private name in ROOT/.tmp (same file system), is fsync'ed, and is
  *   renamed into place, so an object is never seen half written; the parent directory is
  *   fsync'ed after the rename. Every failure removes its temp file. Files are never changed in
@@ -135,17 +138,25 @@ static int tmp_name(char name[32])
 	return 0;
 }
 
-/* Create an empty temp file (0644) in .tmp; its name goes to name. fd, or -1 logged. */
-static int tmp_create(char name[32])
+/* The mode of key's file (directories: with the x bits of the r bits). */
+static mode_t key_mode(const char *key)
 {
+	return storage_key_private(key) ? 0600 : 0644;
+}
+
+/* Create an empty temp file for key in .tmp (its final mode: the umask does not decide);
+ * its name goes to name. fd, or -1 logged. */
+static int tmp_create(char name[32], const char *key)
+{
+	mode_t mode = key_mode(key);
 	int i, fd;
 
 	for (i = 0; i < 8; i++) {
 		if (tmp_name(name) != 0)
 			break;
-		fd = openat(tmp_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		fd = openat(tmp_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd >= 0) {
-			if (fchmod(fd, 0644) != 0) {
+			if (fchmod(fd, mode) != 0) {
 				close(fd);
 				unlinkat(tmp_fd, name, 0);
 				break;
@@ -159,11 +170,14 @@ static int tmp_create(char name[32])
 	return -1;
 }
 
-/* Make the parent directories of key (0755). 0 ok, -1 with errno. */
+/* Make the parent directories of key (0755; 0700 under a private prefix, also when they
+ * exist already, so an older 0755 one is closed). 0 ok, -1 with errno. */
 static int make_parents(const char *key)
 {
 	char p[STORAGE_KEY_MAX + 1];
 	size_t i, n = strlen(key);
+	int priv = storage_key_private(key);
+	mode_t mode = priv ? 0700 : 0755;
 
 	if (n > STORAGE_KEY_MAX) {
 		errno = ENAMETOOLONG;
@@ -174,11 +188,16 @@ static int make_parents(const char *key)
 		if (p[i] != '/')
 			continue;
 		p[i] = '\0';
-		if (mkdirat(root_fd, p, 0755) == 0) {
-			if (fchmodat(root_fd, p, 0755, 0) != 0)
+		if (mkdirat(root_fd, p, mode) == 0) {
+			if (fchmodat(root_fd, p, mode, 0) != 0)
 				return -1;
 		} else if (errno != EEXIST) {
 			return -1;
+		} else if (priv) {
+			struct stat st;
+			if (fstatat(root_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+			    (st.st_mode & 07777) != mode && fchmodat(root_fd, p, mode, 0) != 0)
+				return -1;
 		}
 		p[i] = '/';
 	}
@@ -268,7 +287,7 @@ static enum storage_err local_put_stream(const char *key, storage_read_fn rd, vo
 	(void)content_type;   /* served by extension; nothing is kept */
 	if (expect >= 0 && max >= 0 && expect > max)
 		return ST_TOO_LARGE;
-	if ((fd = tmp_create(name)) < 0)
+	if ((fd = tmp_create(name, key)) < 0)
 		return ST_ERROR;
 	if ((e = storage_spool(fd, rd, ctx, expect, max, &len)) != ST_OK) {
 		unlinkat(tmp_fd, name, 0);
@@ -311,7 +330,7 @@ static enum storage_err local_put_fd(const char *key, int fd, long long size,
 	int tfd;
 
 	(void)content_type;
-	if ((tfd = tmp_create(name)) < 0)
+	if ((tfd = tmp_create(name, key)) < 0)
 		return ST_ERROR;
 	if ((e = copy_bytes(fd, tfd, size)) != ST_OK) {
 		unlinkat(tmp_fd, name, 0);
@@ -429,12 +448,13 @@ static enum storage_err local_copy(const char *src, const char *dst, const char 
 		return e;
 	if ((e = check_match(if_match, &st)) != ST_OK)
 		goto out;
-	if (link_tmp(fd, name) == 0) {
+	/* A link shares the source's mode: only when it is the mode dst needs. */
+	if ((st.st_mode & 07777) == key_mode(dst) && link_tmp(fd, name) == 0) {
 		e = publish(name, dst);
 		goto out;
 	}
-	/* No hard link here (no /proc, a file system without links): copy the checked bytes. */
-	if ((tfd = tmp_create(name)) < 0) {
+	/* No hard link here (no /proc, a file system without links, another mode): copy the bytes. */
+	if ((tfd = tmp_create(name, dst)) < 0) {
 		e = ST_ERROR;
 		goto out;
 	}

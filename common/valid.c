@@ -307,17 +307,37 @@ bad:
 	return VSP_BAD;
 }
 
-int storage_key_private(const char *key)
+static int private_seg(const char *s, size_t n)
 {
 	static const char *const prefixes[] = { "loras", "bulk-uploads" };
-	size_t i, n;
+	size_t i;
 
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		n = strlen(prefixes[i]);
-		if (strncmp(key, prefixes[i], n) == 0 && (key[n] == '\0' || key[n] == '/'))
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (n == strlen(prefixes[i]) && memcmp(s, prefixes[i], n) == 0)
 			return 1;
-	}
 	return 0;
+}
+
+int storage_key_private(const char *key)
+{
+	size_t len = strcspn(key, "/");
+	const char *p = key;
+	char *cur = NULL, *next;
+	int priv = private_seg(p, len);
+
+	/* As traversal is checked at every decoding depth, so is the prefix: "%256Coras"
+	 * is "loras" to whatever decodes it twice (a CDN, a proxy, a later rewrite). */
+	while (!priv && has_escape(p, len)) {
+		if ((next = pct_decode(p, len, 0, &len)) == NULL) {
+			free(cur);
+			return 1;     /* out of memory: refuse, as if private */
+		}
+		free(cur);
+		p = cur = next;
+		priv = private_seg(p, len);
+	}
+	free(cur);
+	return priv;
 }
 
 char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes)
@@ -357,4 +377,39 @@ void verrs_loc_append_index(struct verrs *v, size_t from, size_t index)
 	for (i = from; i < n; i++)
 		if (json_object_object_get_ex(json_object_array_get_idx(v->list, i), "loc", &loc))
 			json_object_array_add(loc, json_object_new_int64((int64_t)index));
+}
+
+int valid_text(struct verrs *v, const char *const *loc, const char *s, size_t len)
+{
+	json_object *input = NULL, *ctx;
+	size_t ilen;
+	char *in;
+
+	if (utf8_valid(s, len))
+		return 0;
+	if ((in = utf8_lossy(s, len, &ilen)) != NULL)
+		input = json_object_new_string_len(in, (int)ilen);
+	free(in);
+	if (utf8_valid_nul(s, len)) {
+		/* valid UTF-8 holding a NUL: C strings, PostgreSQL text and logs cannot carry it */
+		ctx = json_object_new_object();
+		json_object_object_add(ctx, "error", json_object_new_object());
+		verrs_add(v, "value_error", loc, "Value error, String should not contain a NUL character", input, ctx);
+	} else {
+		verrs_add(v, "string_unicode", loc,
+		    "Input should be a valid string, unable to parse raw data as a unicode string", input, NULL);
+	}
+	return -1;
+}
+
+int utf8_valid_nul(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *z;
+
+	while ((z = memchr(p, 0, (size_t)(end - p))) != NULL) {
+		if (!utf8_valid(p, (size_t)(z - p)))
+			return 0;
+		p = z + 1;
+	}
+	return utf8_valid(p, (size_t)(end - p));
 }

@@ -47,6 +47,13 @@ int utf8_valid(const char *s, size_t len);
  * bytes allowed when allow_nul. 1 valid, else 0. */
 int utf8_check(const char *s, size_t len, int allow_nul);
 
+/* 1 when s (len bytes) is valid UTF-8, NUL bytes allowed. */
+int utf8_valid_nul(const char *s, size_t len);
+/* The check of every string field (JSON, form): 0 when s is valid UTF-8 without NUL; else
+ * -1 after adding to v a string_unicode error (invalid UTF-8) or a value_error (NUL) at loc,
+ * its input the string with invalid bytes replaced by U+FFFD. */
+int valid_text(struct verrs *v, const char *const *loc, const char *s, size_t len);
+
 /* Longest storage key (bytes) valid_storage_path accepts: S3's and R2's own limit. */
 #define LIM_STORAGE_KEY 1024
 
@@ -63,7 +70,8 @@ enum vsp { VSP_OK = 0, VSP_EMPTY, VSP_BAD, VSP_NOMEM };
  * may hold no '/' at all. VSP_EMPTY when nothing is left; on VSP_OK *out is the malloc'd key.
  */
 enum vsp valid_storage_path(const char *in, size_t len, char **out);
-/* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), else 0. */
+/* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), its first
+ * segment compared as given and after every further percent-decoding ("%256Coras"), else 0. */
 int storage_key_private(const char *key);
 /* Percent-encode s (len bytes): ASCII letters and digits, the bytes of keep, and with keep_escapes
  * every valid %XX are kept; any other byte becomes %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */

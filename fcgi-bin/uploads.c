@@ -9,6 +9,7 @@
 #include "presign.h"
 #include "responder.h"
 #include "storage.h"
+#include "uplease.h"
 #include "uptoken.h"
 #include <ctype.h>
 #include <openssl/rand.h>
@@ -201,10 +202,23 @@ out:
 	free(token);
 }
 
-/* Reader handing the request body to storage, bounded by CONTENT_LENGTH when given. */
+/* The body of a local PUT on its way to storage, under the claim's lease. */
+struct put_body {
+	struct http_request *r;
+	struct uplease *lease;
+};
+
+/* Reader handing the request body to storage, bounded by CONTENT_LENGTH when given. The
+ * lease is renewed as bytes arrive and confirmed once more at the end, before the file is
+ * renamed into place: an attempt whose lease was taken over stores nothing. */
 static ssize_t body_reader(void *ctx, char *buf, size_t n)
 {
-	return http_read_stream(ctx, buf, n);
+	struct put_body *b = ctx;
+	ssize_t got = http_read_stream(b->r, buf, n);
+
+	if (got < 0 || uplease_renew(b->lease, got == 0) != 0)
+		return -1;
+	return got;
 }
 
 /*
@@ -218,15 +232,6 @@ static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
 	if (strncmp(key, "temp/", 5) != 0 || strnlen(key + 5, 33) != 33 || key[37] != '_')
 		return -1;
 	return uuid_parse(key + 5, 32, id, why, sizeof(why));
-}
-
-static void set_state(const char *id, const char *nonce, const char *from, const char *to)
-{
-	const char *p[4] = { id, nonce, from, to };
-	PGresult *res = NULL;
-
-	db_exec(&res, "UPDATE uploads SET state = $4 WHERE id = $1::uuid AND nonce = $2 AND state = $3", 4, p);
-	PQclear(res);
 }
 
 /* The token of a local PUT checked against the request: 0 with *t and the row id, or -1
@@ -264,31 +269,16 @@ static int put_token(struct http_request *r, struct uptoken *t, char id[UUID_STR
 	return 0;
 }
 
-/* Claim the token: only one upload may run or succeed per token. 0 claimed, -1 answered
- * (403 unknown, 409 already used, 503). */
-static int put_claim(struct http_request *r, const char *id, const char *nonce)
+/* Claim the token as a lease: one upload may run or succeed per token, until a claim's
+ * lease runs out (its process died). 0 claimed, -1 answered (403 unknown, 409, 503). */
+static int put_claim(struct http_request *r, struct uplease *lease, const char *id, const char *nonce)
 {
-	const char *p[2] = { id, nonce };
-	PGresult *res = NULL;
-	enum herr e;
+	enum herr e = uplease_claim(lease, id, nonce, config_get()->upload_lease_seconds);
 
-	e = db_exec(&res, "UPDATE uploads SET state = 'uploading' WHERE id = $1::uuid AND nonce = $2 "
-	    "AND state = 'issued' RETURNING id", 2, p);
-	if (e == HE_OK && PQntuples(res) > 0) {
-		PQclear(res);
-		return 0;
-	}
-	PQclear(res);
-	res = NULL;
 	if (e == HE_OK)
-		e = db_exec(&res, "SELECT 1 FROM uploads WHERE id = $1::uuid AND nonce = $2", 2, p);
-	if (e != HE_OK)
-		http_error(r, e, NULL);
-	else if (PQntuples(res) == 0)
-		http_error(r, HE_FORBIDDEN, "Invalid upload token");
-	else
-		http_error(r, HE_CONFLICT, "Upload token already used");
-	PQclear(res);
+		return 0;
+	http_error(r, e, e == HE_FORBIDDEN ? "Invalid upload token" :
+	    e == HE_CONFLICT ? "Upload token already used" : NULL);
 	return -1;
 }
 
@@ -296,36 +286,34 @@ static void local_put(struct http_request *r)
 {
 	const struct config *c = config_get();
 	struct uptoken t;
+	struct uplease lease = { .held = 0 };
+	struct put_body body = { r, &lease };
 	struct storage_obj obj;
 	enum storage_err se;
-	PGresult *res = NULL;
 	json_object *o;
 	char size_s[24], url[8192], id[UUID_STR_LEN + 1];
 	const char *detail;
 	enum herr e;
 
-	if (put_token(r, &t, id) != 0 || put_claim(r, id, t.nonce) != 0)
+	if (put_token(r, &t, id) != 0 || put_claim(r, &lease, id, t.nonce) != 0)
 		return;
-	se = storage_put_stream(t.key, body_reader, r, t.exact ? t.size : -1, t.size, t.content_type, &obj);
+	se = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
 	if (se != ST_OK) {
 		if ((e = storage_herr(se, &detail)) == HE_INTERNAL)
 			log_error("storing %s failed: %s", t.key, storage_strerror(se));
 		if (se == ST_READ_ERROR && r->body_timed_out)
 			e = HE_TIMEOUT, detail = NULL;     /* a stalled body; the partial file is gone */
+		else if (se == ST_READ_ERROR && !lease.held)    /* the lease was lost, or unconfirmed */
+			e = lease.lost, detail = lease.lost == HE_CONFLICT ? "Upload token already used" : NULL;
 		http_error(r, e, detail);
-		goto release;
+		goto out;
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", obj.size);
-	{
-		const char *p[4] = { id, t.nonce, size_s, obj.etag };
-		e = db_exec(&res, "UPDATE uploads SET state = 'uploaded', size = $3::bigint, etag = $4, "
-		    "uploaded_at = now() WHERE id = $1::uuid AND nonce = $2", 4, p);
-		PQclear(res);
-	}
-	if (e != HE_OK) {
-		storage_delete(t.key);     /* unrecorded bytes must not stay behind */
-		http_error(r, e, NULL);
-		goto release;
+	if ((e = uplease_finish(&lease, size_s, obj.etag)) != HE_OK) {
+		if (e != HE_CONFLICT)
+			storage_delete(t.key);     /* unrecorded bytes must not stay behind */
+		http_error(r, e, e == HE_CONFLICT ? "Upload token already used" : NULL);
+		goto out;
 	}
 	snprintf(url, sizeof(url), "%s/%s", c->cdn_url, t.key);
 	o = json_object_new_object();
@@ -334,9 +322,8 @@ static void local_put(struct http_request *r)
 	json_object_object_add(o, "etag", json_object_new_string(obj.etag));
 	json_object_object_add(o, "file_url", json_object_new_string(url));
 	http_send_json(r, 200, o);
-	return;
-release:
-	set_state(id, t.nonce, "uploading", "issued");   /* a refused attempt does not spend the token */
+out:
+	uplease_release(&lease);   /* a refused attempt does not spend the token */
 }
 
 

@@ -476,7 +476,12 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e': o.email = optarg; break;
-		case 'p': o.password = optarg; break;
+		case 'p':
+			/* argv is readable by every local user (ps, /proc/PID/cmdline) */
+			fprintf(stderr, "%s: warning: --password shows the password to other users of this "
+			    "machine (ps, /proc); use --password-stdin\n", prog);
+			o.password = optarg;
+			break;
 		case 'P': o.password_stdin = 1; break;
 		case 's': o.superuser = 1; break;
 		case 'f': o.full_name = optarg; break;

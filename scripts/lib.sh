@@ -32,7 +32,7 @@ FILES_PACKAGES=(
     python3 python3-pytest python3-requests python3-jwt python3-bcrypt
 )
 
-# Every setting of API.md §9, in that order.
+# Every setting of API.md §9, in that order, then this service's own (docs/configuration.md).
 FILES_CONFIG_KEYS=(
     DATABASE_URL SECRET_KEY ACCESS_TOKEN_EXPIRE_MINUTES STORAGE_BACKEND STORAGE_LOCAL_ROOT
     PUBLIC_BASE_URL R2_ENDPOINT_URL R2_ACCESS_KEY_ID R2_SECRET_ACCESS_KEY R2_BUCKET
@@ -40,6 +40,7 @@ FILES_CONFIG_KEYS=(
     MAX_UPLOAD_SIZE PRESIGN_EXPIRES_SECONDS TEMP_TTL_SECONDS BULK_MAX_UPLOAD_BYTES
     BULK_MAX_UNCOMPRESSED_BYTES CORS_ORIGINS CAPTION_SERVICE_URL
     BODY_READ_TIMEOUT_SECONDS BODY_MIN_RATE
+    UPLOAD_LEASE_SECONDS
 )
 
 # The settings a stack is started with (filled by the caller, completed by stack_start).

@@ -145,6 +145,9 @@ static void check_value(const struct jsonin *j, const struct jfield *f, const st
 		chars = utf8_chars(v->s, v->slen);
 		if (chars < f->min_len || (f->max_len && chars > f->max_len))
 			abort();
+		/* every string field: valid UTF-8, no NUL (issue 9) */
+		if (!utf8_valid(v->s, v->slen))
+			abort();
 		break;
 	case JF_ENUM:
 		for (k = 0; f->enum_vals[k]; k++)

@@ -506,27 +506,31 @@ def test_users_me_cors_on_auth_error(api):
     assert r.headers.get("Access-Control-Allow-Origin") == ALLOWED_ORIGIN, describe(r)
 
 
-# Bytes no stored email or bcrypt password can hold: an invalid-UTF-8 username is an unknown
-# email (PostgreSQL would refuse the bytes: no 500), a NUL in the password never matches
-# (bcrypt would stop at it), in both encodings.
-def test_login_invalid_utf8_username_is_incorrect(api, make_user):
+# A NUL or invalid UTF-8 in a credential is refused before any lookup (issue 9: every form
+# string field), in both encodings; the echoed input is valid UTF-8.
+UTF8_ERR = {"type": "string_unicode",
+            "msg": "Input should be a valid string, unable to parse raw data as a unicode string"}
+NUL_ERR = {"type": "value_error", "msg": "Value error, String should not contain a NUL character"}
+
+
+def test_login_invalid_utf8_username_is_422(api, make_user):
     u = make_user(tag="utf8")
     for body in (b"username=%FF%FE" + u.email.encode() + b"&password=" + u.password.encode(),
                  b"username=" + u.email.encode() + b"%FF&password=" + u.password.encode()):
-        assert_error(form_login(api, body), 400, "Incorrect email or password")
-    assert_error(mp_login(api, [("username", b"\xff" + u.email.encode()), ("password", u.password)]),
-                 400, "Incorrect email or password")
+        assert_422(form_login(api, body), dict(UTF8_ERR, loc=["body", "username"]))
+    assert_422(mp_login(api, [("username", b"\xff" + u.email.encode()), ("password", u.password)]),
+               dict(UTF8_ERR, loc=["body", "username"], input="\ufffd" + u.email))
 
 
-def test_login_nul_in_credentials_is_incorrect(api, make_user):
+def test_login_nul_in_credentials_is_422(api, make_user):
     u = make_user(tag="nul")
     email, pw = u.email.encode(), u.password.encode()
-    assert_error(form_login(api, b"username=" + email + b"&password=" + pw + b"%00junk"),
-                 400, "Incorrect email or password")
-    assert_error(form_login(api, b"username=" + email + b"%00x&password=" + pw),
-                 400, "Incorrect email or password")
-    assert_error(mp_login(api, [("username", u.email), ("password", pw + b"\x00junk")]),
-                 400, "Incorrect email or password")
+    assert_422(form_login(api, b"username=" + email + b"&password=" + pw + b"%00junk"),
+               dict(NUL_ERR, loc=["body", "password"]))
+    assert_422(form_login(api, b"username=" + email + b"%00x&password=" + pw),
+               dict(NUL_ERR, loc=["body", "username"]))
+    assert_422(mp_login(api, [("username", u.email), ("password", pw + b"\x00junk")]),
+               dict(NUL_ERR, loc=["body", "password"]))
     # the same credentials without the NUL still log in
     assert_status(form_login(api, b"username=" + email + b"&password=" + pw), 200)
 

@@ -259,6 +259,11 @@ def test_no_slash_redirects_to_slash_form(get):
     "/files/bulk-uploads/job/archive.zip",
     "/files/bulk-uploads",
     "/files/%6Coras/x",           # encoded letter
+    "/files/%256Coras/x",         # double-encoded (issue 9), and deeper
+    "/files/%25256Coras/x.safetensors",
+    "/files/%25%36Coras/x",
+    "/files/bulk%252Duploads/job/archive.zip",
+    "/files/%2562ulk-uploads",
     "/files/loras//x",
     "/files/loras/x?type=webp",
 ])

@@ -315,6 +315,100 @@ START_TEST(test_config_defaults)
 }
 END_TEST
 
+/*
+ * The temporary copies config_parse makes of each value (file and environment) are zeroed
+ * before they are freed, and so is every secret config_free releases (issue 9): freed heap
+ * handed out again must not hold them. glibc hands a freed chunk of the same size out again
+ * at once (tcache); under ASan freed memory is quarantined instead and the check is vacuous.
+ */
+START_TEST(test_config_wipes_secret_copies)
+{
+	void *(*volatile scan)(const void *, size_t, const void *, size_t) = memmem;
+	static const size_t sizes[] = { 201, 221 };   /* strdup of the secret; of DATABASE_URL */
+	char secret[201], file[600], envkey[230], *env[2], *probe[2][32];
+	struct config c;
+	char err[256];
+	size_t i, k;
+	int found = 0;
+
+	for (i = 0; i < 200; i++)
+		secret[i] = (char)('a' + (i * 7 + i / 26) % 26);
+	secret[200] = '\0';
+	snprintf(file, sizeof(file), "SECRET_KEY=%s\nDATABASE_URL=postgresql://u:%s@h/db\n", secret, secret);
+	snprintf(envkey, sizeof(envkey), "SECRET_KEY=%s", secret);     /* overrides the file's */
+	env[0] = envkey;
+	env[1] = NULL;
+	ck_assert_int_eq(config_parse(&c, file, strlen(file), env, err, sizeof(err)), 0);
+	config_free(&c);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 32; i++) {
+			probe[k][i] = malloc(sizes[k]);
+			ck_assert_ptr_nonnull(probe[k][i]);
+			/* reading what malloc left there is the point of the test */
+			if (scan(probe[k][i], sizes[k], secret + 100, 64) != NULL)
+				found = 1;
+		}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 32; i++)
+			free(probe[k][i]);
+	ck_assert_msg(!found, "a freed copy of a secret was handed out again unwiped");
+}
+END_TEST
+
+/* Every string field, from every source, is valid UTF-8 without NUL (issue 9): the error
+ * names the field under its source, and its input is the value made valid. */
+static void first_err(struct verrs *v, const char **type, const char **loc0, const char **input)
+{
+	json_object *e = json_object_array_get_idx(v->list, 0), *o;
+
+	json_object_object_get_ex(e, "type", &o);
+	*type = json_object_get_string(o);
+	json_object_object_get_ex(e, "loc", &o);
+	*loc0 = json_object_get_string(json_object_array_get_idx(o, 0));
+	*input = json_object_object_get_ex(e, "input", &o) ? json_object_get_string(o) : NULL;
+}
+
+START_TEST(test_string_fields_utf8_nul)
+{
+	static const struct jfield f[] = { { .name = "s", .type = JF_STRING, .max_len = 10 } };
+	static const struct { const char *src, *in; size_t len; const char *type, *input; } cases[] = {
+		{ "query", "a\xff" "b", 3, "string_unicode", "a\xef\xbf\xbd" "b" },
+		{ "path", "a\xc3", 2, "string_unicode", "a\xef\xbf\xbd" },
+		{ "body", "a\0b", 3, "value_error", "a" },        /* form: "a\0b", cut at the NUL by C */
+		{ "query", "\xed\xa0\x80", 3, "string_unicode", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	};
+	struct jvalue out;
+	struct verrs v;
+	struct jsonin j;
+	const char *type, *loc0, *input;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		verrs_init(&v);
+		ck_assert_int_eq(jsonin_text(f, cases[i].src, cases[i].in, cases[i].len, &out, &v), -1);
+		ck_assert_int_eq(out.present, 0);
+		first_err(&v, &type, &loc0, &input);
+		ck_assert_str_eq(type, cases[i].type);
+		ck_assert_str_eq(loc0, cases[i].src);
+		ck_assert_str_eq(input, cases[i].input);
+		verrs_free(&v);
+	}
+	verrs_init(&v);
+	ck_assert_int_eq(jsonin_text(f, "query", "\xc3\xa9t\xc3\xa9", 5, &out, &v), 0);
+	ck_assert_int_eq(out.present, 1);
+	verrs_free(&v);
+	/* a JSON body: "\u0000" is the only way to a NUL (raw invalid bytes are json_invalid) */
+	verrs_init(&v);
+	ck_assert_int_eq(jsonin_parse(&j, "{\"s\":\"a\\u0000b\"}", strlen("{\"s\":\"a\\u0000b\"}"),
+	    "application/json", f, 1, &out, &v), -1);
+	first_err(&v, &type, &loc0, &input);
+	ck_assert_str_eq(type, "value_error");
+	ck_assert_str_eq(loc0, "body");
+	jsonin_free(&j);
+	verrs_free(&v);
+}
+END_TEST
+
 /* ---- buf ---- */
 START_TEST(test_buf_cap)
 {
@@ -350,6 +444,8 @@ int main(void)
 	tcase_add_test(t, test_jsonin_values);
 	tcase_add_loop_test(t, test_config, 0, N(ccases));
 	tcase_add_test(t, test_config_defaults);
+	tcase_add_test(t, test_config_wipes_secret_copies);
+	tcase_add_test(t, test_string_fields_utf8_nul);
 	tcase_add_test(t, test_buf_cap);
 	suite_add_tcase(s, t);
 	failed = tu_run(s);

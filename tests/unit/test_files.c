@@ -197,6 +197,16 @@ static const struct { const char *key; int want; } prcases[] = {
 	{ "media/bulk-uploads/x", 0 },
 	{ "Loras/x", 0 },     /* keys are case-sensitive on every backend */
 	{ "temp/x.png", 0 },
+	/* the first segment at every further decoding depth (issue 9) */
+	{ "%6Coras/x", 1 },
+	{ "%256Coras/x", 1 },
+	{ "%25256Coras/x", 1 },
+	{ "%25%36%43oras", 1 },
+	{ "bulk%252Duploads/z.zip", 1 },
+	{ "%2562%2575lk-uploads", 1 },
+	{ "%256Corasx/y", 0 },
+	{ "temp/%256Coras/x", 0 },
+	{ "%4Coras/x", 0 },
 };
 
 START_TEST(test_private)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -626,6 +627,36 @@ START_TEST(test_password_dummy)
 }
 END_TEST
 
+static double cpu_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A stored hash that is not bcrypt (or that bcrypt refuses) still costs one cost-12 run, so
+ * such a row answers a login in the time of any other (issue 9); CPU time, not wall time. */
+START_TEST(test_password_foreign_hash_costs_bcrypt)
+{
+	static const char *const foreign[] = {
+		"", "not a hash at all", "$1$abcdefgh$abcdefghijklmnopqrstuv",
+		"$2b$99$KqfgA1VTA6J4j8yT2DXEIegKcxew4dqSIgMpq//OjR/ZBDnX4XRh6",
+		"$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+	};
+	double t0 = cpu_seconds(), ref, t;
+	size_t i;
+
+	ck_assert_int_eq(password_verify("correct horse", password_dummy_hash()), 0);
+	ref = cpu_seconds() - t0;
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		t0 = cpu_seconds();
+		ck_assert_int_eq(password_verify("correct horse", foreign[i]), 0);
+		t = cpu_seconds() - t0;
+		ck_assert_msg(t > ref / 2, "%s: %.4f s of CPU, a bcrypt run takes %.4f s", foreign[i], t, ref);
+	}
+}
+END_TEST
+
 static Suite *jwt_suite(void)
 {
 	Suite *s = suite_create("jwt");
@@ -668,6 +699,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(tc, test_password_garbage);
 	tcase_add_test(tc, test_password_hash_roundtrip);
 	tcase_add_test(tc, test_password_dummy);
+	tcase_add_test(tc, test_password_foreign_hash_costs_bcrypt);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -849,6 +849,66 @@ static void final_cleanup(void)
 		nftw(own_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Local mode: loras/ and bulk-uploads/ hold files 0600 in directories 0700 (the responders'
+ * user only), temp/ and media/ 0644 and 0755 (the web server reads them), whatever the umask;
+ * an existing 0755 private directory is closed (issue 9). */
+static mode_t mode_of(const char *key)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->storage_local_root, key);
+	ck_assert_msg(lstat(path, &st) == 0, "%s: %s", path, strerror(errno));
+	return st.st_mode & 07777;
+}
+
+START_TEST(test_local_modes)
+{
+	char lora[256], bulk[256], tmp[256], media[256], dir[256], path[4200];
+	mode_t old;
+	int fd;
+
+	if (s3mode)
+		return;       /* S3 has no file modes */
+	old = umask(0);
+	snprintf(lora, sizeof(lora), "loras/%sm.bin", run_prefix);
+	snprintf(bulk, sizeof(bulk), "bulk-uploads/%sa.zip", run_prefix);
+	snprintf(tmp, sizeof(tmp), "temp/%sx.png", run_prefix);
+	snprintf(media, sizeof(media), "media/%sfile.png", run_prefix);
+	snprintf(path, sizeof(path), "%s/bulk-uploads", cfg->storage_local_root);
+	ck_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
+	chmod(path, 0755);
+	ck_assert_int_eq(put_mem(lora, "model", 5), ST_OK);
+	fd = temp_fd_with("PK\3\4", 4);
+	ck_assert_int_eq(storage_put_fd(bulk, fd, 4, "application/zip", &(struct storage_obj){ 0 }), ST_OK);
+	close(fd);
+	ck_assert_int_eq(put_mem(tmp, "png", 3), ST_OK);
+	ck_assert_int_eq(storage_copy(tmp, media, NULL), ST_OK);
+	umask(old);
+	ck_assert_int_eq(mode_of(lora), 0600);
+	ck_assert_int_eq(mode_of(bulk), 0600);
+	ck_assert_int_eq(mode_of("loras"), 0700);
+	ck_assert_int_eq(mode_of("bulk-uploads"), 0700);
+	snprintf(dir, sizeof(dir), "loras/%.*s", (int)strlen(run_prefix) - 1, run_prefix);
+	ck_assert_int_eq(mode_of(dir), 0700);
+	ck_assert_int_eq(mode_of(tmp), 0644);
+	ck_assert_int_eq(mode_of(media), 0644);
+	ck_assert_int_eq(mode_of("temp"), 0755);
+	snprintf(dir, sizeof(dir), "media/%.*s", (int)strlen(run_prefix) - 1, run_prefix);
+	ck_assert_int_eq(mode_of(dir), 0755);
+	/* a private copy of a public object is its own 0600 file, not a link to the 0644 one */
+	snprintf(path, sizeof(path), "loras/%scopy.bin", run_prefix);
+	ck_assert_int_eq(storage_copy(tmp, path, NULL), ST_OK);
+	ck_assert_int_eq(mode_of(path), 0600);
+	ck_assert_int_eq(mode_of(tmp), 0644);
+	storage_delete(path);
+	storage_delete(lora);
+	storage_delete(bulk);
+	storage_delete(tmp);
+	storage_delete(media);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("storage");
@@ -897,6 +957,7 @@ int main(void)
 	tcase_add_test(t, test_list_paging);
 	tcase_add_test(t, test_store_down);
 	tcase_add_test(t, test_presigned_put);
+	tcase_add_test(t, test_local_modes);
 	suite_add_tcase(s, t);
 	failed = tu_run(s);
 	final_cleanup();
