@@ -122,5 +122,6 @@ def test_no_command_runs_every_subcommand(stack):
     r = cron(stack)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines and lines[0].startswith("sweep-temp: "), r.stdout
+    # imports first, then captions, then the sweep (API.md §8: all three)
+    assert [ln.split(": ", 1)[0] for ln in lines] == ["run-imports", "caption-pending", "sweep-temp"], r.stdout
     assert all(": " in ln for ln in lines)
