@@ -9,6 +9,7 @@ and JSON error bodies, the responder's own limits, and the errors Apache answers
 
 from __future__ import annotations
 
+import os
 import json
 import uuid
 
@@ -359,10 +360,19 @@ def test_smoke_apache_media_static(server_dep, storage_of):
     rid = str(uuid.uuid4())
     root = storage_of(server_dep)
     made = []
+    # Directories planted here belong to the storage's owner (the responders' user), so a later
+    # upload under loras/ or bulk-uploads/ can still create and close its own directories there.
+    owner = root.stat()
+
+    def plant_dir(d):
+        missing = [p for p in [d, *d.parents] if not p.exists() and root in p.parents]
+        d.mkdir(parents=True, exist_ok=True)
+        for p in missing:
+            os.chown(p, owner.st_uid, owner.st_gid)
     try:
         for ext, ctype in MEDIA_TYPES:
             f = root / "media" / rid / f"file.{ext}"
-            f.parent.mkdir(parents=True, exist_ok=True)
+            plant_dir(f.parent)
             f.write_bytes(b"media " + ext.encode())
             made.append(f)
             r = server_dep.get(f"/storage/media/{rid}/file.{ext}")
@@ -372,7 +382,7 @@ def test_smoke_apache_media_static(server_dep, storage_of):
             assert r.headers.get("Content-Security-Policy") == "sandbox", describe(r)
         for private in ("loras", "bulk-uploads"):
             f = root / private / rid / "x.png"
-            f.parent.mkdir(parents=True, exist_ok=True)
+            plant_dir(f.parent)
             f.write_bytes(b"private")
             made.append(f)
             assert_error(server_dep.get(f"/storage/{private}/{rid}/x.png"), 404, "Not Found")

@@ -76,6 +76,25 @@ def cron(stack, *args: str, settings: Optional[dict] = None, timeout: float = 12
                           text=True, timeout=timeout)
 
 
+
+def paused(tmp_path, step: str, start, during, timeout: float = 60):
+    """Run start(mark) in a thread (an ingest told to pause at step and touch mark there), call
+    during() once it is paused, release it and return what start returned."""
+    import threading
+    mark = str(tmp_path / f"mark-{uuid.uuid4().hex}")
+    out = {}
+    t = threading.Thread(target=lambda: out.__setitem__("r", start(mark)))
+    t.start()
+    for _ in range(400):
+        if os.path.exists(mark):
+            break
+        time.sleep(0.05)
+    assert os.path.exists(mark), f"the ingest never reached {step}"
+    during()
+    os.unlink(mark)
+    t.join(timeout)
+    return out["r"]
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -305,16 +305,18 @@ def test_two_workers_ten_tasks(bulk, make_user):
 
 def test_sigkill_then_takeover_resumes(bulk, make_user):
     u = make_user(tag="bulk")
-    n = 60
+    # enough rows that the worker is still busy when the poll below sees its first ones
+    # (60 rows were all done between two polls on a quiet machine)
+    n = 300
     rows = "".join(f"K{i},Name {i}\n" for i in range(n))
     entries = [("p.csv", ("sku,name\n" + rows).encode())]
-    entries += [(f"K{i}/a.jpg", jpeg(f"k{i}-" + "x" * 64, 200_000)) for i in range(n)]
+    entries += [(f"K{i}/a.jpg", jpeg(f"k{i}-" + "x" * 64, 40_000)) for i in range(n)]
     tid = bulk.queue(u.id, make_zip(entries, zipfile.ZIP_STORED))
     p = subprocess.Popen([bulk.cron, "run-imports"], env=bulk.env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and bulk.task(tid)["processed"] < 3:
-        time.sleep(0.05)
+    while time.time() < deadline and bulk.task(tid)["processed"] < 1:
+        time.sleep(0.01)
     p.send_signal(signal.SIGKILL)
     p.wait()
     t = bulk.task(tid)

@@ -4,14 +4,12 @@ files-cron sweep-temp then leaves no orphan object and no stale pending row. Run
 tests/fault/products-faults.fcgi (products.fcgi with the fault points of media.h) as CGI."""
 import hashlib
 import os
-import threading
-import time
 import uuid
 
 import pytest
 
 from conftest import assert_status
-from mediautil import bin_path, cgi_json, cron, fresh_png, sql
+from mediautil import bin_path, cgi_json, cron, fresh_png, paused, sql
 from test_products import storage_file, upload
 
 CHANGED = {"detail": "Upload changed during ingest"}
@@ -36,24 +34,9 @@ def replace(path: str, data: bytes) -> None:
 
 def run_paused(faults_bin, stack, user, b, step, tmp_path, during):
     """Create a product, pausing the ingest at step while during() runs."""
-    mark = str(tmp_path / f"mark-{uuid.uuid4().hex}")
-    out = {}
-
-    def go():
-        out["r"] = cgi_json(faults_bin, stack, "POST", "/api/v1/products", body(b["file_url"]), token=user.token,
-                            extra_env={"FILES_FAULT": f"{step}:pause", "FILES_FAULT_MARK": mark})
-
-    t = threading.Thread(target=go)
-    t.start()
-    for _ in range(400):
-        if os.path.exists(mark):
-            break
-        time.sleep(0.05)
-    assert os.path.exists(mark), f"the ingest never reached {step}"
-    during()
-    os.unlink(mark)
-    t.join(60)
-    return out["r"]
+    return paused(tmp_path, step, lambda mark: cgi_json(
+        faults_bin, stack, "POST", "/api/v1/products", body(b["file_url"]), token=user.token,
+        extra_env={"FILES_FAULT": f"{step}:pause", "FILES_FAULT_MARK": mark}), during)
 
 
 def resources_of(stack, data):

@@ -2,16 +2,12 @@
 x-amz-copy-source-if-match): the round trip, the 409 when the presigned URL is PUT again
 mid-ingest, a store stopped mid-ingest (503, no rows left), and sweep-temp's paged listing."""
 import hashlib
-import os
-import threading
-import time
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from mediautil import S3rver, bin_path, cgi_json, cron, fresh_png, sql
+from mediautil import S3rver, bin_path, cgi_json, cron, fresh_png, paused, sql
 
 CDN = "https://cdn.example.com"
 
@@ -69,23 +65,8 @@ def test_s3_roundtrip(bins, stack, s3, make_user):
 
 
 def run_paused(bins, stack, s3, user, b, step, tmp_path, during):
-    mark = str(tmp_path / f"mark-{uuid.uuid4().hex}")
-    out = {}
-
-    def go():
-        out["r"] = create(bins, stack, s3, user, b["file_url"], FILES_FAULT=f"{step}:pause", FILES_FAULT_MARK=mark)
-
-    t = threading.Thread(target=go)
-    t.start()
-    for _ in range(400):
-        if os.path.exists(mark):
-            break
-        time.sleep(0.05)
-    assert os.path.exists(mark), f"the ingest never reached {step}"
-    during()
-    os.unlink(mark)
-    t.join(90)
-    return out["r"]
+    return paused(tmp_path, step, lambda mark: create(
+        bins, stack, s3, user, b["file_url"], FILES_FAULT=f"{step}:pause", FILES_FAULT_MARK=mark), during, 90)
 
 
 @pytest.mark.parametrize("step", ["after-head", "after-hash"])
