@@ -261,7 +261,12 @@ def test_fast_path_gives_files_fcgi_answers(mode, sock, origins, server, url):
     problems, answered, refused = [], 0, 0
     for method, target, headers in items:
         a_status, a, a_body = http_raw(url, method, target, headers)
-        if web_server_own(server, a_status, a, a_body):
+        own = web_server_own(server, a_status, a, a_body)
+        if not own and method == "HEAD" and server == "lighttpd" and a_status >= 400:
+            # a HEAD answer has no body to tell: lighttpd refuses a request line whatever its method
+            g_status, g, g_body = http_raw(url, "GET", target, headers)
+            own = g_status == a_status and web_server_own(server, g_status, g, g_body)
+        if own:
             refused += 1
             if a_status < 400:
                 problems.append(f"{method} {target!r} {headers}: {a_status} from the web server itself")
