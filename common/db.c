@@ -3,6 +3,7 @@
 #include "config.h"
 #include "log.h"
 #include <errno.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,23 @@ void db_close(void)
 	nprepared = 0;      /* prepared statements die with their connection */
 }
 
+/*
+ * libpq's SCRAM login draws its nonce from OpenSSL's DRBG, which is the process's first
+ * use of it (our own random bytes come from getrandom). OpenSSL's default, CTR-DRBG with
+ * AES-256, costs about 140 kB of heap per process; Hash_DRBG with SHA-256 (also NIST SP
+ * 800-90A, 256-bit strength) about 8 kB. Chosen once, before any DRBG exists; when one
+ * already does, the call fails and the default stays.
+ */
+static void drbg_choose(void)
+{
+	static int done;
+
+	if (!done) {
+		done = 1;
+		(void)RAND_set_DRBG_type(NULL, "HASH-DRBG", NULL, NULL, "SHA256");
+	}
+}
+
 static int db_connect(void)
 {
 	const struct config *c = config_get();
@@ -31,6 +49,7 @@ static int db_connect(void)
 	const char *vals[] = { timeout, c ? c->database_url : "", "sartiq-files", NULL };
 
 	db_close();
+	drbg_choose();
 	snprintf(timeout, sizeof(timeout), "%d", DB_CONNECT_TIMEOUT_S);
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {

@@ -278,3 +278,14 @@ static void version_early(int argc, char **argv, char **envp)
 }
 __attribute__((section(".init_array"), used))
 static void (*const version_early_entry)(int, char **, char **) = version_early;
+
+/* libpq loads GnuTLS (through libldap), whose constructor initialises it in every process
+ * that maps it: about 120 kB of heap in each responder, for LDAP over TLS that no
+ * responder uses. GnuTLS skips that constructor when the program defines this function
+ * (its GNUTLS_SKIP_GLOBAL_INIT, spelled out here: no GnuTLS header is needed); a library
+ * that does use GnuTLS calls gnutls_global_init() itself, as libldap and librtmp do. */
+int _gnutls_global_init_skip(void);
+int _gnutls_global_init_skip(void)
+{
+	return 1;
+}

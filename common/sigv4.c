@@ -1,14 +1,12 @@
 /* sigv4.c: AWS Signature Version 4 canonical forms, signing keys, header signing and presigned URLs (see sigv4.h). */
 #include "sigv4.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
+#include "hmac.h"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #define ALGORITHM        "AWS4-HMAC-SHA256"
 #define SCOPE_TERM       "aws4_request"
@@ -24,56 +22,16 @@ static const char hexdig_upper[] = "0123456789ABCDEF";
 
 /* ---------------------------------------------------------------- crypto */
 
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *g_hmac;         /* fetched once; lives for the process */
-static EVP_MD  *g_sha256;
-
-static void crypto_init(void)
+/* HMAC-SHA256 and SHA-256 without OpenSSL's provider tables (hmac.h): nothing to allocate. */
+static int hmac(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[SIGV4_KEY_LEN])
 {
-	g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-/* A HMAC-SHA256 context for several MACs in a row; NULL on failure. */
-static EVP_MAC_CTX *hmac_ctx_new(void)
-{
-	EVP_MAC_CTX *ctx;
-	OSSL_PARAM params[2];
-	char digest[] = "SHA256";
-
-	if (pthread_once(&crypto_once, crypto_init) != 0 || g_hmac == NULL)
-		return NULL;
-	if ((ctx = EVP_MAC_CTX_new(g_hmac)) == NULL)
-		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-static int hmac(EVP_MAC_CTX *ctx, const void *key, size_t klen, const void *msg, size_t mlen,
-		unsigned char out[SIGV4_KEY_LEN])
-{
-	size_t olen = 0;
-
-	if (EVP_MAC_init(ctx, key, klen, NULL) != 1 ||
-	    EVP_MAC_update(ctx, msg, mlen) != 1 ||
-	    EVP_MAC_final(ctx, out, &olen, SIGV4_KEY_LEN) != 1 || olen != SIGV4_KEY_LEN)
-		return -1;
+	hmac_sha256(key, klen, msg, mlen, out);
 	return 0;
 }
 
 static int sha256(const void *msg, size_t len, unsigned char out[SIGV4_KEY_LEN])
 {
-	unsigned int olen = 0;
-
-	if (pthread_once(&crypto_once, crypto_init) != 0 || g_sha256 == NULL)
-		return -1;
-	if (EVP_Digest(msg, len, out, &olen, g_sha256, NULL) != 1 || olen != SIGV4_KEY_LEN)
-		return -1;
+	sha256_digest(msg, len, out);
 	return 0;
 }
 
@@ -88,8 +46,8 @@ static void hex32(const unsigned char in[SIGV4_KEY_LEN], char out[SIGV4_HEX_LEN 
 	out[SIGV4_HEX_LEN] = '\0';
 }
 
-/* kSigning on an existing context; intermediates are cleansed here, key by the caller. */
-static int derive_key(EVP_MAC_CTX *ctx, const char *secret, size_t slen, const char *date8, const char *region,
+/* kSigning; intermediates are cleansed here, key by the caller. */
+static int derive_key(const char *secret, size_t slen, const char *date8, const char *region,
 		      const char *service, unsigned char key[SIGV4_KEY_LEN], unsigned char steps[3][SIGV4_KEY_LEN])
 {
 	unsigned char ksecret[4 + SIGV4_MAX_SECRET];
@@ -98,10 +56,10 @@ static int derive_key(EVP_MAC_CTX *ctx, const char *secret, size_t slen, const c
 
 	memcpy(ksecret, "AWS4", 4);
 	memcpy(ksecret + 4, secret, slen);
-	if (hmac(ctx, ksecret, 4 + slen, date8, 8, k1) != 0 ||
-	    hmac(ctx, k1, sizeof(k1), region, strlen(region), k2) != 0 ||
-	    hmac(ctx, k2, sizeof(k2), service, strlen(service), k3) != 0 ||
-	    hmac(ctx, k3, sizeof(k3), SCOPE_TERM, sizeof(SCOPE_TERM) - 1, key) != 0)
+	if (hmac(ksecret, 4 + slen, date8, 8, k1) != 0 ||
+	    hmac(k1, sizeof(k1), region, strlen(region), k2) != 0 ||
+	    hmac(k2, sizeof(k2), service, strlen(service), k3) != 0 ||
+	    hmac(k3, sizeof(k3), SCOPE_TERM, sizeof(SCOPE_TERM) - 1, key) != 0)
 		goto out;
 	if (steps != NULL) {
 		memcpy(steps[0], k1, SIGV4_KEY_LEN);
@@ -847,7 +805,6 @@ enum sigv4_status sigv4_string_to_sign(const char *amz_date, const char *scope, 
 enum sigv4_status sigv4_signing_key(const char *secret, const char *date8, const char *region, const char *service,
 				    unsigned char key[SIGV4_KEY_LEN], unsigned char steps[3][SIGV4_KEY_LEN])
 {
-	EVP_MAC_CTX *ctx = NULL;
 	size_t slen, i;
 	enum sigv4_status st = SIGV4_EINVAL;
 
@@ -860,30 +817,25 @@ enum sigv4_status sigv4_signing_key(const char *secret, const char *date8, const
 		if (date8[i] < '0' || date8[i] > '9')
 			goto out;
 	st = SIGV4_ECRYPTO;
-	if ((ctx = hmac_ctx_new()) == NULL || derive_key(ctx, secret, slen, date8, region, service, key, steps) != 0)
+	if (derive_key(secret, slen, date8, region, service, key, steps) != 0)
 		goto out;
 	st = SIGV4_OK;
 out:
-	EVP_MAC_CTX_free(ctx);
 	return st;
 }
 
 enum sigv4_status sigv4_signature(const unsigned char key[SIGV4_KEY_LEN], const char *sts, size_t sts_len,
 				  char hex[SIGV4_HEX_LEN + 1])
 {
-	EVP_MAC_CTX *ctx;
 	unsigned char mac[SIGV4_KEY_LEN];
 	enum sigv4_status st = SIGV4_ECRYPTO;
 
 	if (sts == NULL && sts_len > 0)
 		return SIGV4_EINVAL;
-	if ((ctx = hmac_ctx_new()) == NULL)
-		return SIGV4_ECRYPTO;
-	if (hmac(ctx, key, SIGV4_KEY_LEN, sts ? sts : "", sts_len, mac) == 0) {
+	if (hmac(key, SIGV4_KEY_LEN, sts ? sts : "", sts_len, mac) == 0) {
 		hex32(mac, hex);
 		st = SIGV4_OK;
 	}
-	EVP_MAC_CTX_free(ctx);
 	return st;
 }
 
@@ -940,7 +892,6 @@ static enum sigv4_status job_sign(struct job *j, const struct sigv4_request *r, 
 				  struct sigv4_trace *trace)
 {
 	const struct sigv4_creds *cr = r->creds;
-	EVP_MAC_CTX *ctx = NULL;
 	unsigned char key[SIGV4_KEY_LEN], mac[SIGV4_KEY_LEN];
 	char hex[SIGV4_HEX_LEN + 1];
 	size_t n = 0;
@@ -956,10 +907,9 @@ static enum sigv4_status job_sign(struct job *j, const struct sigv4_request *r, 
 	cat(j->sts, &n, hex);
 	j->sts_len = n;
 	st = SIGV4_ECRYPTO;
-	if ((ctx = hmac_ctx_new()) == NULL ||
-	    derive_key(ctx, cr->secret_access_key, strlen(cr->secret_access_key), j->amz_date, r->region,
+	if (derive_key(cr->secret_access_key, strlen(cr->secret_access_key), j->amz_date, r->region,
 		       r->service, key, NULL) != 0 ||
-	    hmac(ctx, key, sizeof(key), j->sts, j->sts_len, mac) != 0)
+	    hmac(key, sizeof(key), j->sts, j->sts_len, mac) != 0)
 		goto out;
 	hex32(mac, sig);
 	st = SIGV4_OK;
@@ -976,7 +926,6 @@ static enum sigv4_status job_sign(struct job *j, const struct sigv4_request *r, 
 	}
 out:
 	OPENSSL_cleanse(key, sizeof(key));
-	EVP_MAC_CTX_free(ctx);
 	return st;
 }
 

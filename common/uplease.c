@@ -2,7 +2,7 @@
 #include "uplease.h"
 #include "db.h"
 #include "log.h"
-#include <openssl/rand.h>
+#include "rnd.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -27,7 +27,7 @@ enum herr uplease_claim(struct uplease *l, const char *id, const char *nonce, lo
 	l->id = id;
 	l->nonce = nonce;
 	l->seconds = seconds;
-	if (RAND_bytes(rb, sizeof(rb)) != 1)
+	if (random_bytes(rb, sizeof(rb)) != 0)
 		return HE_INTERNAL;
 	for (i = 0; i < sizeof(rb); i++)
 		snprintf(l->claim + 2 * i, 3, "%02x", rb[i]);

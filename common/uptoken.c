@@ -5,9 +5,9 @@
 #include "b64.h"
 #include "buf.h"
 #include <errno.h>
+#include "hmac.h"
+#include "rnd.h"
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +17,12 @@ static const char purpose[] = "sartiq-files upload token v1";
 /* mac = HMAC(HMAC(secret, purpose), text): a key used for nothing else. */
 static int token_mac(const char *secret, const char *text, size_t len, unsigned char mac[32])
 {
-	unsigned char k[32];
-	unsigned int klen = 0, mlen = 0;
-	int ok;
+	unsigned char k[SHA256_LEN];
 
-	ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)purpose,
-	    sizeof(purpose) - 1, k, &klen) != NULL &&
-	    HMAC(EVP_sha256(), k, (int)klen, (const unsigned char *)text, len, mac, &mlen) != NULL;
+	hmac_sha256(secret, strlen(secret), purpose, sizeof(purpose) - 1, k);
+	hmac_sha256(k, sizeof(k), text, len, mac);
 	OPENSSL_cleanse(k, sizeof(k));
-	return ok && mlen == 32 ? 0 : -1;
+	return 0;
 }
 
 char *uptoken_issue(struct uptoken *t, const char *secret)
@@ -35,7 +32,7 @@ char *uptoken_issue(struct uptoken *t, const char *secret)
 	char *p64 = NULL, *m64 = NULL, *res = NULL;
 	size_t i;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (random_bytes(rnd, sizeof(rnd)) != 0)
 		return NULL;
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(t->nonce + 2 * i, 3, "%02x", rnd[i]);

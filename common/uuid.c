@@ -1,7 +1,7 @@
-/* uuid.c: UUID v4 from OpenSSL's RNG, and lenient parsing with the uuid crate's error texts. */
+/* uuid.c: UUID v4 from the kernel's RNG, and lenient parsing with the uuid crate's error texts. */
 #include "uuid.h"
 #include "hex.h"
-#include <openssl/rand.h>
+#include "rnd.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -25,7 +25,7 @@ int uuid_v4(char out[UUID_STR_LEN + 1])
 {
 	unsigned char b[16];
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (random_bytes(b, sizeof(b)) != 0)
 		return -1;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);

@@ -12,7 +12,7 @@
 #include "uplease.h"
 #include "uptoken.h"
 #include <ctype.h>
-#include <openssl/rand.h>
+#include "rnd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,7 +362,7 @@ static enum herr lora_store(struct http_request *r, const char *safe, struct buf
 	enum storage_err se;
 	enum herr e;
 
-	if (RAND_bytes(rb, sizeof(rb)) != 1 || uuid_v4(id) != 0)
+	if (random_bytes(rb, sizeof(rb)) != 0 || uuid_v4(id) != 0)
 		return HE_INTERNAL;
 	/* 16 random hex digits, so keys cannot be guessed */
 	for (size_t i = 0; i < sizeof(rb); i++)

@@ -1,4 +1,4 @@
-/* test_jwt.c: Check tests for b64url, the HS256 JWT verifier/issuer (shared vectors) and bcrypt. */
+/* test_jwt.c: Check tests for b64url, SHA-256/HMAC-SHA256, the HS256 JWT verifier/issuer (shared vectors) and bcrypt. */
 #include <check.h>
 
 #include <stdio.h>
@@ -11,6 +11,8 @@
 
 #include "b64.h"
 #include "hex.h"
+#include "hmac.h"
+#include "rnd.h"
 #include "jwt.h"
 #include "flimits.h"
 #include "password.h"
@@ -657,6 +659,118 @@ START_TEST(test_password_foreign_hash_costs_bcrypt)
 }
 END_TEST
 
+/* ---- hmac.h, rnd.h: SHA-256 (FIPS 180-2 examples), HMAC-SHA256 (RFC 4231), against EVP too ---- */
+
+static void hexstr(const unsigned char *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static const struct { const char *msg, *hex; } sha_cases[] = {
+	{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+	{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+};
+
+START_TEST(test_sha256_vectors)
+{
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+
+	sha256_digest(sha_cases[_i].msg, strlen(sha_cases[_i].msg), d);
+	hexstr(d, sizeof(d), hex);
+	ck_assert_str_eq(hex, sha_cases[_i].hex);
+}
+END_TEST
+
+/* RFC 4231 test cases 1-4, 6 and 7 (5 truncates the output); key bytes repeated or counted. */
+static const struct { int key_byte, key_len; const char *data; int data_byte, data_len; const char *hex; } rfc4231[] = {
+	{ 0x0b, 20, "Hi There", 0, 0, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+	{ -1, 4, "what do ya want for nothing?", 0, 0, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	{ 0xaa, 20, NULL, 0xdd, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+	{ -2, 25, NULL, 0xcd, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
+	{ 0xaa, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 0, 0,
+	  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+	{ 0xaa, 131, "This is a test using a larger than block-size key and a larger than block-size data. "
+	  "The key needs to be hashed before being used by the HMAC algorithm.", 0, 0,
+	  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
+};
+
+START_TEST(test_hmac_rfc4231)
+{
+	unsigned char key[131], data[64], mac[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+	const void *msg = data;
+	size_t mlen, i, klen = (size_t)rfc4231[_i].key_len;
+
+	for (i = 0; i < klen; i++)
+		key[i] = rfc4231[_i].key_byte == -2 ? (unsigned char)(i + 1) : (unsigned char)rfc4231[_i].key_byte;
+	if (rfc4231[_i].key_byte == -1)
+		memcpy(key, "Jefe", 4);
+	if (rfc4231[_i].data != NULL) {
+		msg = rfc4231[_i].data;
+		mlen = strlen(rfc4231[_i].data);
+	} else {
+		mlen = (size_t)rfc4231[_i].data_len;
+		memset(data, rfc4231[_i].data_byte, mlen);
+	}
+	hmac_sha256(key, klen, msg, mlen, mac);
+	hexstr(mac, sizeof(mac), hex);
+	ck_assert_str_eq(hex, rfc4231[_i].hex);
+}
+END_TEST
+
+/* Every key length around the 64-byte block, and messages of many lengths, against EVP. */
+START_TEST(test_hmac_matches_evp)
+{
+	unsigned char key[200], msg[300], mine[SHA256_LEN], ref[EVP_MAX_MD_SIZE], d[SHA256_LEN];
+	size_t klen, mlen, rlen;
+	unsigned int dlen;
+
+	for (klen = 0; klen < sizeof(key); klen++)
+		key[klen] = (unsigned char)(klen * 7 + 3);
+	for (mlen = 0; mlen < sizeof(msg); mlen++)
+		msg[mlen] = (unsigned char)(mlen * 13 + 1);
+	for (klen = 0; klen <= sizeof(key); klen += (klen < 140 ? 1 : 30)) {
+		for (mlen = 0; mlen <= sizeof(msg); mlen += 37) {
+			hmac_sha256(key, klen, msg, mlen, mine);
+			ck_assert_ptr_nonnull(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen,
+			    msg, mlen, ref, sizeof(ref), &rlen));
+			ck_assert_uint_eq(rlen, SHA256_LEN);
+			ck_assert_msg(memcmp(mine, ref, SHA256_LEN) == 0, "key %zu bytes, message %zu", klen, mlen);
+		}
+	}
+	for (mlen = 0; mlen <= sizeof(msg); mlen++) {
+		sha256_digest(msg, mlen, mine);
+		ck_assert_int_eq(EVP_Digest(msg, mlen, d, &dlen, EVP_sha256(), NULL), 1);
+		ck_assert_msg(memcmp(mine, d, SHA256_LEN) == 0, "message %zu", mlen);
+	}
+}
+END_TEST
+
+START_TEST(test_random_bytes)
+{
+	unsigned char a[64], b[64], zero[64];
+
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	memset(zero, 0, sizeof(zero));
+	ck_assert_int_eq(random_bytes(a, sizeof(a)), 0);
+	ck_assert_int_eq(random_bytes(b, sizeof(b)), 0);
+	ck_assert_int_eq(random_bytes(b, 0), 0);
+	ck_assert_mem_ne(a, b, sizeof(a));
+	ck_assert_mem_ne(a, zero, sizeof(a));
+}
+END_TEST
+
 static Suite *jwt_suite(void)
 {
 	Suite *s = suite_create("jwt");
@@ -686,6 +800,13 @@ static Suite *jwt_suite(void)
 	tcase_add_loop_test(tc, test_strict, 0, (int)(sizeof(strict_cases) / sizeof(strict_cases[0])));
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_strerror);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hmac");
+	tcase_add_loop_test(tc, test_sha256_vectors, 0, (int)(sizeof(sha_cases) / sizeof(sha_cases[0])));
+	tcase_add_loop_test(tc, test_hmac_rfc4231, 0, (int)(sizeof(rfc4231) / sizeof(rfc4231[0])));
+	tcase_add_test(tc, test_hmac_matches_evp);
+	tcase_add_test(tc, test_random_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("b64url");
