@@ -37,5 +37,8 @@ enum herr db_commit(void);
 void db_rollback(void);
 /* Close the connection (at exit, or to force a reconnect). */
 void db_close(void);
+/* Before a responder forks its children (responder.c): set up what every connection's login
+ * will use, so the children share it. Opens no connection. */
+void db_prefork(void);
 
 #endif

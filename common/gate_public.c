@@ -29,6 +29,11 @@ void db_close(void)
 	/* no connection is ever opened here */
 }
 
+void db_prefork(void)
+{
+	/* nothing: no login ever happens here */
+}
+
 void user_free(struct user *u)
 {
 	(void)u;     /* no user is ever read here: r->user stays NULL */

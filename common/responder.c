@@ -11,7 +11,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,12 +204,118 @@ static int is_unix_socket(int fd)
 	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
 }
 
+/*
+ * FILES_FCGI_CHILDREN=N (1..64): the process started by the web server (lighttpd with
+ * max-procs 1, see httpd-conf/lighttpd/responder.conf.in) loads and relocates every library
+ * once, then forks N children that accept on the same FastCGI socket, and only watches them.
+ * The pages written at load time (libcrypto's, libpq's, GnuTLS's, Kerberos's relocations:
+ * about 1 MiB per process) stay shared among the children instead of being copied into each
+ * separately started process (docs/performance.md, memory). The children open their own
+ * database connection on their first request; the parent never serves, so it holds none.
+ */
+#define CHILDREN_MAX 64
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static int children_wanted(void)
+{
+	const char *v = getenv("FILES_FCGI_CHILDREN");
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > CHILDREN_MAX) {
+		log_error("FILES_FCGI_CHILDREN=%s: want 0..%d; serving in this process", v, CHILDREN_MAX);
+		return 0;
+	}
+	return (int)n;
+}
+
+/* fork one child: 0 in the child, its pid in the parent, -1 on failure. */
+static pid_t spawn_child(pid_t parent)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	/* die with the parent, even when it is killed without a chance to stop us */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(0);
+	return 0;
+}
+
+/* Fork n children and watch them: returns 0 in each child (which then serves), or, in the
+ * parent, 1 once a stop signal came and the children are gone. A child that exits is
+ * replaced, at most one per second. */
+static int prefork(int n)
+{
+	pid_t kids[CHILDREN_MAX], parent = getpid(), pid;
+	struct sigaction sa;
+	int i, st, live = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;        /* no SA_RESTART: waitpid returns on the signal */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	for (i = 0; i < n; i++) {
+		if ((kids[i] = spawn_child(parent)) == 0)
+			return 0;
+		if (kids[i] < 0)
+			log_error("fork: %s", strerror(errno));
+		else
+			live++;
+	}
+	while (!stop_signal && live > 0) {
+		pid = waitpid(-1, &st, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < n && kids[i] != pid; i++)
+			;
+		if (i == n)
+			continue;
+		live--;
+		kids[i] = -1;
+		if (stop_signal)
+			break;
+		log_error("child %d ended (%s %d): starting another", (int)pid,
+		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		sleep(1);
+		if (stop_signal)
+			break;
+		if ((kids[i] = spawn_child(parent)) == 0)
+			return 0;
+		if (kids[i] > 0)
+			live++;
+	}
+	for (i = 0; i < n; i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+	while (waitpid(-1, &st, 0) > 0 || errno == EINTR)
+		;
+	return 1;
+}
+
 int responder_main(const char *name, const struct route *t, size_t n)
 {
 	FCGX_Request rq;
 	struct fcgi_conn fc;
 	struct http_io io;
-	int unix_listen;
+	int unix_listen, children;
 	char why[256];
 
 	log_set_program(name);
@@ -239,6 +348,11 @@ int responder_main(const char *name, const struct route *t, size_t n)
 	}
 	/* accepted connections have the listening socket's family */
 	unix_listen = is_unix_socket(0);
+	if ((children = children_wanted()) > 0) {
+		db_prefork();
+		if (prefork(children) != 0)
+			return 0;       /* the parent, stopped */
+	}
 	while (FCGX_Accept_r(&rq) >= 0) {
 		fc.rq = &rq;
 		fc.timeout_set = 0;

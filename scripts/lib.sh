@@ -848,20 +848,29 @@ lighttpd_extra_responder() {
         [FCGI_PROCS]=${FILES_FCGI_PROCS:-2}
     )
     fill_template "$FILES_ROOT/httpd-conf/lighttpd/responder.conf.in" "$4" v
+    # A program that does not fork FILES_FCGI_CHILDREN itself (bare.fcgi) gets its processes
+    # from lighttpd instead, as many on sockets of their own.
+    sed -i -e "s/\"max-procs\"\( *\)=> 1,/\"max-procs\"\1=> ${FILES_FCGI_PROCS:-2},/" -- "$4"
 }
 
 # responder_pids NAME: print the pids (one a line) of the NAME.fcgi processes that this
-# stack's lighttpd (LT_PID) runs.
+# stack's lighttpd (LT_PID) runs: the one lighttpd started and the children it forked
+# (FILES_FCGI_CHILDREN), or lighttpd's max-procs processes of a program that does not fork.
 responder_pids() {
-    local d ppid exe
+    local d p ppid exe
+    local -A parent=()
     [[ -n $LT_PID ]] || return 0
     for d in /proc/[0-9]*; do
-        ppid=$(awk '/^PPid:/ { print $2; exit }' "$d/status" 2>/dev/null) || continue
-        [[ $ppid == "$LT_PID" ]] || continue
         exe=$(readlink -- "$d/exe" 2>/dev/null) || continue
         exe=${exe% (deleted)}        # the binary was rebuilt since the process started
-        [[ ${exe##*/} == "$1.fcgi" ]] && printf '%s\n' "${d#/proc/}"
+        [[ ${exe##*/} == "$1.fcgi" ]] || continue
+        ppid=$(awk '/^PPid:/ { print $2; exit }' "$d/status" 2>/dev/null) || continue
+        parent[${d#/proc/}]=$ppid
     done
+    for p in "${!parent[@]}"; do
+        ppid=${parent[$p]}
+        if [[ $ppid == "$LT_PID" || ${parent[$ppid]:-} == "$LT_PID" ]]; then printf '%s\n' "$p"; fi
+    done | sort -n
     return 0
 }
 
