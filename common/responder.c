@@ -350,8 +350,10 @@ int responder_main(const char *name, const struct route *t, size_t n)
 	unix_listen = is_unix_socket(0);
 	if ((children = children_wanted()) > 0) {
 		db_prefork();
+		/* the parent, stopped: it ends as a signal would have ended it before (no exit
+		 * handlers; it served nothing) */
 		if (prefork(children) != 0)
-			return 0;       /* the parent, stopped */
+			_exit(0);
 	}
 	while (FCGX_Accept_r(&rq) >= 0) {
 		fc.rq = &rq;
