@@ -4,7 +4,7 @@
 #include "b64.h"
 #include "hex.h"
 #include "flimits.h"
-#include "hmac.h"
+#include "hmac256.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #define JWT_SIG_LEN     32      /* HMAC-SHA256 output */
 #define JWT_JSON_DEPTH  16      /* nesting allowed in header/payload; keeps recursion small */
@@ -400,7 +401,7 @@ enum jwt_status jwt_verify_hs256(const char *token, size_t len, const unsigned c
 	const char *dot1, *dot2;
 	unsigned char *hdr = NULL, *pay = NULL, *sig = NULL;
 	size_t hdr_len = 0, pay_len = 0, sig_len = 0;
-	unsigned char mac[SHA256_LEN];
+	unsigned char mac[EVP_MAX_MD_SIZE];
 	json_object *hobj = NULL, *pobj = NULL;
 	struct jwt_claims c;
 	enum jwt_status st = JWT_MALFORMED;
@@ -433,7 +434,8 @@ enum jwt_status jwt_verify_hs256(const char *token, size_t len, const unsigned c
 	st = JWT_BAD_SIGNATURE;
 	if (sig_len != JWT_SIG_LEN)
 		goto out;
-	hmac_sha256(key, keylen, token, (size_t)(dot2 - token), mac);
+	if (hmac256(key, keylen, token, (size_t)(dot2 - token), mac) != 0)
+		goto out;
 	if (CRYPTO_memcmp(mac, sig, JWT_SIG_LEN) != 0)
 		goto out;
 
@@ -463,7 +465,7 @@ char *jwt_issue_hs256(const char *sub, long long exp, const unsigned char *key, 
 	json_object *payload = NULL, *v = NULL;
 	const char *payload_json;
 	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *token = NULL, *ret = NULL;
-	unsigned char mac[SHA256_LEN];
+	unsigned char mac[EVP_MAX_MD_SIZE];
 	size_t sublen, hl, pl, sl;
 
 	if (sub == NULL || key == NULL || keylen == 0)
@@ -504,8 +506,9 @@ char *jwt_issue_hs256(const char *sub, long long exp, const unsigned char *key, 
 	token[hl] = '.';
 	memcpy(token + hl + 1, p64, pl);
 	token[hl + 1 + pl] = '\0';
-	hmac_sha256(key, keylen, token, hl + 1 + pl, mac);
-	if ((s64 = b64url_encode(mac, sizeof(mac))) == NULL)
+	if (hmac256(key, keylen, token, hl + 1 + pl, mac) != 0)
+		goto out;
+	if ((s64 = b64url_encode(mac, JWT_SIG_LEN)) == NULL)
 		goto out;
 	sl = strlen(s64);
 	if (sl != 43)

@@ -5,7 +5,7 @@
 #include "b64.h"
 #include "buf.h"
 #include <errno.h>
-#include "hmac.h"
+#include "hmac256.h"
 #include "rnd.h"
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -17,12 +17,13 @@ static const char purpose[] = "sartiq-files upload token v1";
 /* mac = HMAC(HMAC(secret, purpose), text): a key used for nothing else. */
 static int token_mac(const char *secret, const char *text, size_t len, unsigned char mac[32])
 {
-	unsigned char k[SHA256_LEN];
+	unsigned char k[HMAC256_LEN];
+	int ok;
 
-	hmac_sha256(secret, strlen(secret), purpose, sizeof(purpose) - 1, k);
-	hmac_sha256(k, sizeof(k), text, len, mac);
+	ok = hmac256(secret, strlen(secret), purpose, sizeof(purpose) - 1, k) == 0 &&
+	    hmac256(k, sizeof(k), text, len, mac) == 0;
 	OPENSSL_cleanse(k, sizeof(k));
-	return 0;
+	return ok ? 0 : -1;
 }
 
 char *uptoken_issue(struct uptoken *t, const char *secret)
