@@ -215,13 +215,6 @@ static int is_unix_socket(int fd)
  */
 #define CHILDREN_MAX 64
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
 static int children_wanted(void)
 {
 	const char *v = getenv("FILES_FCGI_CHILDREN");
@@ -239,68 +232,65 @@ static int children_wanted(void)
 	return (int)n;
 }
 
-/* fork one child: 0 in the child, its pid in the parent, -1 on failure. */
-static pid_t spawn_child(pid_t parent)
+/* fork one child: 0 in the child (signal mask restored), its pid in the parent, -1 on failure. */
+static pid_t spawn_child(pid_t parent, const sigset_t *mask)
 {
 	pid_t pid = fork();
 
 	if (pid != 0)
 		return pid;
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	/* die with the parent, even when it is killed without a chance to stop us */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 		_exit(0);
 	return 0;
 }
 
-/* Fork n children and watch them: returns 0 in each child (which then serves), or, in the
- * parent, 1 once a stop signal came and the children are gone. A child that exits is
- * replaced, at most one per second. */
+/*
+ * Fork n children and watch them: returns 0 in each child (which then serves), or, in the
+ * parent, 1 once SIGTERM, SIGINT or SIGHUP came and the children are gone. A child that
+ * exits is replaced, at most one per second. The parent takes its signals synchronously
+ * (blocked, sigwaitinfo), so a stop that comes at any moment is never missed.
+ */
 static int prefork(int n)
 {
 	pid_t kids[CHILDREN_MAX], parent = getpid(), pid;
-	struct sigaction sa;
-	int i, st, live = 0;
+	sigset_t set, old;
+	int i, st, sig, live = 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;        /* no SA_RESTART: waitpid returns on the signal */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGCHLD, SIG_DFL);       /* an inherited SIG_IGN would reap them unseen */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	for (i = 0; i < n; i++) {
-		if ((kids[i] = spawn_child(parent)) == 0)
+		if ((kids[i] = spawn_child(parent, &old)) == 0)
 			return 0;
 		if (kids[i] < 0)
 			log_error("fork: %s", strerror(errno));
 		else
 			live++;
 	}
-	while (!stop_signal && live > 0) {
-		pid = waitpid(-1, &st, 0);
-		if (pid < 0) {
-			if (errno == EINTR)
+	for (sig = 0; live > 0 && sig != SIGTERM && sig != SIGINT && sig != SIGHUP;) {
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (i = 0; i < n && kids[i] != pid; i++)
+				;
+			if (i == n)
 				continue;
-			break;
+			live--;
+			log_error("child %d ended (%s %d): starting another", (int)pid,
+			    WIFSIGNALED(st) ? "signal" : "status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			sleep(1);       /* a stop meanwhile stays pending */
+			if ((kids[i] = spawn_child(parent, &old)) == 0)
+				return 0;
+			if (kids[i] > 0)
+				live++;
 		}
-		for (i = 0; i < n && kids[i] != pid; i++)
-			;
-		if (i == n)
-			continue;
-		live--;
-		kids[i] = -1;
-		if (stop_signal)
-			break;
-		log_error("child %d ended (%s %d): starting another", (int)pid,
-		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-		sleep(1);
-		if (stop_signal)
-			break;
-		if ((kids[i] = spawn_child(parent)) == 0)
-			return 0;
-		if (kids[i] > 0)
-			live++;
+		if (live > 0 && (sig = sigwaitinfo(&set, NULL)) < 0)
+			sig = 0;        /* EINTR: look again */
 	}
 	for (i = 0; i < n; i++)
 		if (kids[i] > 0)

@@ -97,6 +97,8 @@ def test_children_serve_and_are_replaced(pool):
     kids = children_of(p.pid)
     answers(path)
     os.kill(kids[0], signal.SIGKILL)
+    # (a connection the kernel queued for it just before it died would be lost with it)
+    assert wait_for(lambda: not alive(kids[0]))
     # replaced after a second's pause; the others keep serving meanwhile
     answers(path, 5)
     assert wait_for(lambda: len(children_of(p.pid)) == 3 and kids[0] not in children_of(p.pid))
