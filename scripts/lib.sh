@@ -642,6 +642,26 @@ fastpath_apache() {
     printf '    </IfModule>\n'
 }
 
+# fastpath_apache_lua FILE: the Apache /files fast path with mod_lua (FILES_FASTPATH=lua):
+# FILE gets the Lua script of lighttpd's fast path (fastpath_lua: one rule set, its Apache
+# adapter), readable by the Apache user; prints the lines that hook it in. LuaQuickHandler
+# answers before any translation or <Location> walk; LuaScope thread loads the script once per
+# thread, LuaCodeCache forever never stats it again (a changed script needs a restart).
+# FILES_FASTPATH_LUA_HOOK=translate hooks it as LuaHookTranslateName instead (measured against
+# the quick handler in tests/bench/apache-files).
+fastpath_apache_lua() {
+    fastpath_lua "$1"
+    chmod 644 "$1"
+    printf '    <IfModule lua_module>\n    <IfModule unique_id_module>\n'
+    printf '    LuaScope thread\n    LuaCodeCache forever\n'
+    if [[ ${FILES_FASTPATH_LUA_HOOK:-quick} == translate ]]; then
+        printf '    LuaHookTranslateName "%s" files_fastpath early\n' "$1"
+    else
+        printf '    LuaQuickHandler "%s" files_fastpath\n' "$1"
+    fi
+    printf '    </IfModule>\n    </IfModule>\n'
+}
+
 # lighttpd_config: write STACK_VAR/lighttpd/sartiq-files.conf from the templates in
 # httpd-conf/lighttpd/ and httpd-conf/responders, and check it with lighttpd -tt.
 lighttpd_config() {
@@ -1200,8 +1220,13 @@ deploy_site_conf() {
     deploy_routes "$kind" "$dir/bin" "$dir/run" >"$routes"
     body_limit_rules apache >"$routes.limits"
     : >"$routes.fastpath"
+    # FILES_FASTPATH: 1 (default) mod_rewrite, lua mod_lua, 0 none (files.fcgi answers).
     if [[ ${FILES_FASTPATH:-1} != 0 && $name != php-host && $name != cgi ]] && grep -q '^files ' <(deploy_responders); then
-        fastpath_apache >"$routes.fastpath"
+        if [[ ${FILES_FASTPATH:-1} == lua ]]; then
+            fastpath_apache_lua "$dir/conf/files-fastpath.lua" >"$routes.fastpath"
+        else
+            fastpath_apache >"$routes.fastpath"
+        fi
     fi
     deploy_fill "$FILES_ROOT/httpd-conf/$tdir/sartiq-files.conf.in" "$dir/conf/sartiq-files.conf" v "$routes"
 }
@@ -1279,6 +1304,8 @@ deploy_start() {
         php-host) mods=(cgi include) ;;
         *) die "deploy: unknown deployment $name (one of ${DEPLOY_NAMES[*]})" ;;
     esac
+    # mod_lua only for its /files fast path (deploy_site_conf)
+    if [[ ${FILES_FASTPATH:-1} == lua && ($name == fcgid || $name == proxy-fcgi) ]]; then mods+=(lua); fi
     deploy_load_responders
     deploy_dir "$name"
     dir=$REPLY
