@@ -2,17 +2,18 @@
 #ifndef FILES_FIELDS_H
 #define FILES_FIELDS_H
 #include "http.h"
+#include "reqctx.h"
 
 /*
- * Check fields[n] against r, in this order of sources: path, query, then the body (JSON,
+ * Check fields[n] against the request in, in this order of sources: path, query, then the body (JSON,
  * or a form: multipart text fields and file parts, or urlencoded text fields; a form body
- * of any other type is read and counts as an empty form); the typed values go to r->jv[i].
+ * of any other type is read and counts as an empty form); the typed values go to c->jv[i].
  * body_max bounds the body (a file part's own max_len may be lower). Returns HE_OK;
- * HE_VALIDATION with every error in r->verrs (answer 422 after the user's checks); or any
+ * HE_VALIDATION with every error in c->verrs (answer 422 after the user's checks); or any
  * other error to answer at once (HE_BAD_REQUEST "Malformed query string" or a malformed
  * form in *detail, HE_TOO_LARGE, HE_TIMEOUT, HE_IO, HE_INTERNAL).
  */
-enum herr fields_run(struct http_request *r, const struct jfield *fields, size_t n,
+enum herr fields_run(struct http_request *in, struct reqctx *c, const struct jfield *fields, size_t n,
     size_t body_max, const char **detail);
 /*
  * Start-up check of one route's table: at most LIM_ROUTE_FIELDS fields, each named, types
