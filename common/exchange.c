@@ -16,6 +16,14 @@ int exchange_init(struct exchange *x, struct http_io *io)
 	return -1;
 }
 
+void exchange_error(struct exchange *x, enum herr e, const char *detail)
+{
+	if (e == HE_VALIDATION)
+		http_error_list(&x->out, &x->ctx.verrs);
+	else
+		http_error(&x->out, e, detail);
+}
+
 void exchange_free(struct exchange *x)
 {
 	reqctx_free(&x->ctx);

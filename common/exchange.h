@@ -14,6 +14,8 @@ struct exchange {
 /* Build x from io. 0, or -1 once the error of an unusable request is answered (x must be
  * freed either way). */
 int exchange_init(struct exchange *x, struct http_io *io);
+/* Answer e through http_error, or for HE_VALIDATION with the context's 422 list. */
+void exchange_error(struct exchange *x, enum herr e, const char *detail);
 /* Release the three parts. */
 void exchange_free(struct exchange *x);
 

@@ -14,6 +14,8 @@ int fields_body(const struct jfield *f, size_t n)
 	int body = 0;
 
 	for (i = 0; i < n; i++) {
+		if (f[i].flags & JF_STREAM)
+			continue;     /* the handler's to read */
 		if (f[i].src == JS_FORM || f[i].src == JS_FILE)
 			return 2;
 		if (f[i].src == JS_BODY)
@@ -25,7 +27,7 @@ int fields_body(const struct jfield *f, size_t n)
 int fields_check(const struct jfield *f, size_t n, const char *pattern, char *err, size_t errlen)
 {
 	size_t i;
-	int form = 0, json = 0;
+	int form = 0, json = 0, stream = 0;
 
 	if (n > LIM_ROUTE_FIELDS) {
 		snprintf(err, errlen, "%s: %zu fields, more than LIM_ROUTE_FIELDS (%d)", pattern, n, LIM_ROUTE_FIELDS);
@@ -61,11 +63,19 @@ int fields_check(const struct jfield *f, size_t n, const char *pattern, char *er
 				return -1;
 			}
 		}
-		form |= x->src == JS_FORM || x->src == JS_FILE;
+		if ((x->flags & JF_STREAM) && (x->src != JS_FILE || stream++)) {
+			snprintf(err, errlen, "%s: field %s: JF_STREAM is for one file part", pattern, x->name);
+			return -1;
+		}
+		form |= (x->src == JS_FORM || x->src == JS_FILE) && !(x->flags & JF_STREAM);
 		json |= x->src == JS_BODY;
 	}
-	if (form && json) {
+	if ((form || stream) && json) {
 		snprintf(err, errlen, "%s: JSON body fields and form fields together", pattern);
+		return -1;
+	}
+	if (form && stream) {
+		snprintf(err, errlen, "%s: a streamed file part beside other form fields", pattern);
 		return -1;
 	}
 	return 0;
@@ -261,4 +271,25 @@ enum herr fields_run(struct http_request *in, struct reqctx *c, const struct jfi
 	if (c->verrs.nomem)
 		return HE_INTERNAL;
 	return verrs_count(&c->verrs) ? HE_VALIDATION : HE_OK;
+}
+
+enum herr fields_stream_open(struct http_request *in, struct reqctx *c, const struct jfield *f,
+    size_t n, long long body_max, struct form_stream **fs, const char **detail)
+{
+	size_t i;
+	enum herr e;
+
+	*fs = NULL;
+	*detail = NULL;
+	for (i = 0; i < n && !(f[i].flags & JF_STREAM); i++)
+		;
+	if (i == n)
+		return HE_INTERNAL;     /* the table declares no streamed part */
+	if ((e = form_stream_open(in, f[i].name, body_max, fs, detail)) != HE_OK)
+		return e;
+	if ((*fs == NULL || form_stream_filename(*fs) == NULL) && (f[i].flags & JF_REQUIRED)) {
+		add_missing(&c->verrs, "body", f[i].name, NULL);
+		return c->verrs.nomem ? HE_INTERNAL : HE_VALIDATION;
+	}
+	return HE_OK;
 }

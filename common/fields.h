@@ -21,7 +21,15 @@ enum herr fields_run(struct http_request *in, struct reqctx *c, const struct jfi
  * fields beside form fields. 0, or -1 with the reason in err.
  */
 int fields_check(const struct jfield *fields, size_t n, const char *pattern, char *err, size_t errlen);
-/* 1 when the table reads a body (JSON or form), 2 when that body is a multipart form. */
+/*
+ * Open the table's one streamed file part (JF_STREAM), at most body_max body bytes: HE_OK
+ * with *fs (NULL when the part is absent and not required; form_stream_free it), or
+ * HE_VALIDATION with the field's "missing" in c->verrs, or form_stream_open's errors.
+ */
+struct form_stream;
+enum herr fields_stream_open(struct http_request *in, struct reqctx *c, const struct jfield *f,
+    size_t n, long long body_max, struct form_stream **fs, const char **detail);
+/* 1 when fields_run reads a body (JSON or form), 2 when that body is a multipart form. */
 int fields_body(const struct jfield *fields, size_t n);
 
 #endif

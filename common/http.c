@@ -297,6 +297,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
 	case 411: return "Length Required";
 	case 413: return "Request Entity Too Large";
 	case 414: return "URI Too Long";
@@ -468,7 +469,10 @@ void http_error(struct http_response *w, enum herr e, const char *detail)
 		break;
 	case HE_DB_UNAVAILABLE: status = 503; def = "Database unavailable"; break;
 	case HE_STORAGE_UNAVAILABLE: status = 503; def = "Storage unavailable"; break;
-	case HE_INTERNAL: detail = NULL; break;
+	case HE_PRECONDITION: status = 412; def = "Precondition Failed"; break;
+	case HE_SHORT_BODY: status = 400; def = "Upload shorter than the declared size"; break;
+	case HE_SOURCE: status = 400; def = "Upload body could not be read"; break;
+	case HE_BAD_KEY: case HE_GONE: case HE_INTERNAL: detail = NULL; break;
 	}
 	o = json_object_new_object();
 	if (o)
@@ -492,5 +496,5 @@ void http_error_list(struct http_response *w, const struct verrs *v)
 
 char *http_encode_path(const char *s, size_t len)
 {
-	return pct_encode(s, len, "-._~!$&'()*+,;=:@/?", 1);
+	return pct_encode(s, len, PCT_URL, PCT_KEEP_ESCAPES);
 }

@@ -319,10 +319,7 @@ static void refuse(struct exchange *x, const struct route *hit, enum herr e, con
 		detail = hit->too_large ? hit->too_large : "Request body too large";
 	if (e == HE_IO || gate_user(x) != 0)
 		return;
-	if (e == HE_VALIDATION)
-		http_error_list(&x->out, &x->ctx.verrs);
-	else
-		http_error(&x->out, e, detail);
+	exchange_error(x, e, detail);
 }
 
 /* Match x against t[n]: the route (its parameters into x->ctx, their types into types), or NULL

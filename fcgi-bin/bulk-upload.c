@@ -36,12 +36,13 @@ static long long max_upload;           /* BULK_MAX_UPLOAD_BYTES */
 
 static const char *const statuses[] = { "PENDING", "PROCESSING", "COMPLETED", "FAILED", NULL };
 
-/* The multipart file part is not a field: create_task streams it to storage itself. */
-enum { U_CAPTION, U_SHOOTING, U_SKIP };
+/* The multipart file part is streamed: create_task pulls it to storage itself. */
+enum { U_CAPTION, U_SHOOTING, U_SKIP, U_FILE };
 static const struct jfield upload_fields[] = {
 	[U_CAPTION] = { .name = "caption_products", .src = JS_QUERY, .type = JF_BOOL },
 	[U_SHOOTING] = { .name = "shooting_id", .src = JS_QUERY, .type = JF_UUID },
 	[U_SKIP] = { .name = "skip_existing_skus", .src = JS_QUERY, .type = JF_BOOL },
+	[U_FILE] = { .name = "file", .src = JS_FILE, .type = JF_FILE, .flags = JF_REQUIRED | JF_STREAM },
 };
 enum { Q_SKIP, Q_LIMIT, Q_STATUS };
 static const struct jfield list_fields[] = {
@@ -126,7 +127,7 @@ static enum herr store_zip(struct form_stream *fs, const char *key,
 {
 	struct zip_src z = { .fs = fs };
 	struct storage_obj obj;
-	enum storage_err se = storage_put_stream(key, zip_read, &z, -1, max, "application/zip", &obj);
+	enum herr se = storage_put_stream(key, zip_read, &z, -1, max, "application/zip", &obj);
 	enum herr e;
 
 	*detail = NULL;
@@ -134,16 +135,17 @@ static enum herr store_zip(struct form_stream *fs, const char *key,
 		*detail = "The file is not a ZIP archive";
 		return HE_BAD_REQUEST;
 	}
-	if (se == ST_TOO_LARGE || (se == ST_READ_ERROR && form_stream_error(fs, detail) == HE_TOO_LARGE)) {
+	if (se == HE_TOO_LARGE || (se == HE_SOURCE && form_stream_error(fs, detail) == HE_TOO_LARGE)) {
 		*detail = TOO_LARGE;
 		return HE_TOO_LARGE;
 	}
-	if (se == ST_READ_ERROR)
+	if (se == HE_SOURCE)
 		return form_stream_error(fs, detail);
-	if (se != ST_OK) {
-		if (se != ST_UNAVAILABLE)
-			log_error("storing %s failed: %s", key, storage_strerror(se));
-		return storage_herr(se, detail);
+	if (se == HE_SHORT_BODY || se == HE_STORAGE_UNAVAILABLE)
+		return se;
+	if (se != HE_OK) {
+		log_error("storing %s failed: %s", key, herr_str(se));
+		return HE_INTERNAL;
 	}
 	if ((e = form_stream_finish(fs, detail)) != HE_OK) {
 		storage_delete(key);     /* a body that went wrong after the part is no upload */
@@ -158,7 +160,6 @@ static void create_task(struct exchange *x)
 	static const char ins[] = "WITH t AS (INSERT INTO bulk_upload_tasks (id, owner_id, filename, "
 	    "storage_key, caption_products, shooting_id, skip_existing_skus) VALUES ($1::uuid, "
 	    "$2::uuid, $3, $4, $5::boolean, $6::uuid, $7::boolean) RETURNING *) SELECT " TASK_JSON " FROM t";
-	static const char *const loc[] = { "body", "file", NULL };
 	const struct jvalue *jv = x->ctx.jv;
 	char id[UUID_STR_LEN + 1], safe[SAFE_FILENAME_MAX + 1], key[STORAGE_KEY_MAX + 1];
 	char *name = NULL;
@@ -172,15 +173,12 @@ static void create_task(struct exchange *x)
 		http_error(&x->out, e != HE_OK ? e : HE_NOT_FOUND, "Shooting not found");
 		return;
 	}
-	if ((e = form_stream_open(&x->in, "file", max_upload + FORM_SLACK, &fs, &detail)) != HE_OK) {
-		http_error(&x->out, e, e == HE_TOO_LARGE ? TOO_LARGE : detail);
-		return;
-	}
-	if (fs == NULL || (fn = form_stream_filename(fs)) == NULL) {
-		verrs_add(&x->ctx.verrs, "missing", loc, "Field required", NULL, NULL);
-		http_error(&x->out, HE_VALIDATION, NULL);
+	if ((e = fields_stream_open(&x->in, &x->ctx, upload_fields, NF(upload_fields), max_upload + FORM_SLACK,
+	    &fs, &detail)) != HE_OK) {
+		exchange_error(x, e, e == HE_TOO_LARGE ? TOO_LARGE : detail);
 		goto out;
 	}
+	fn = form_stream_filename(fs);
 	if (uuid_v4(id) != 0 || safe_filename(fn, strlen(fn), safe) != 0 ||
 	    (name = task_filename(fn, strlen(fn))) == NULL) {
 		http_error(&x->out, HE_INTERNAL, NULL);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define MAX_IMAGES 50          /* image_urls, the cover not counted (API.md §6) */
-#define INGEST_TRIES 3         /* a resource removed under an ingest (ME_GONE): prepare again */
+#define INGEST_TRIES 3         /* a resource removed under an ingest (HE_GONE): prepare again */
 #define TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 enum { F_SKU, F_NAME, F_DESCRIPTION, F_ATTRIBUTES, F_COVER, F_IMAGES, F_SHOOTING, F_ORG };
@@ -181,9 +181,9 @@ static void abort_all(struct create *cr, size_t n)
 }
 
 /* Steps 0-3 of every image; on failure what was prepared is dropped. */
-static enum media_err prepare_all(struct exchange *x, struct create *cr, char **detail)
+static enum herr prepare_all(struct exchange *x, struct create *cr, char **detail)
 {
-	enum media_err me;
+	enum herr e;
 	size_t i, j;
 
 	for (i = 0; i < cr->n; i++) {
@@ -196,17 +196,18 @@ static enum media_err prepare_all(struct exchange *x, struct create *cr, char **
 			cr->items[i].upload_id[0] = cr->items[i].temp_key[0] = '\0';
 			continue;
 		}
-		if ((me = media_prepare_url(url_at(x, cr, i), x->ctx.user->id, &cr->items[i], detail)) != ME_OK) {
-			log_info("ingest of image %zu refused: %s", i, media_strerror(me));
+		if ((e = media_prepare_url(url_at(x, cr, i), x->ctx.user->id, &cr->items[i], detail)) != HE_OK) {
+			log_info("ingest of image %zu refused: %s", i, cr->items[i].why);
 			abort_all(cr, i);
-			return me;
+			return e;
 		}
 	}
-	return ME_OK;
+	return HE_OK;
 }
 
-/* The product row and its attachments, one transaction. ME_OK, or the error (rolled back). */
-static enum media_err insert_product(struct exchange *x, struct create *cr, enum herr *dbe)
+/* The product row and its attachments, one transaction. HE_OK, or the ingest's error with
+ * its *detail, or the database's in *dbe (rolled back). */
+static enum herr insert_product(struct exchange *x, struct create *cr, enum herr *dbe, const char **detail)
 {
 	static const char sql[] = "INSERT INTO products (id, sku, name, description, attributes, owner_id, "
 	    "organization_id, shooting_id, cover_image_url, image_urls) VALUES ($1::uuid, $2, $3, $4, "
@@ -218,7 +219,7 @@ static enum media_err insert_product(struct exchange *x, struct create *cr, enum
 	char *desc = jv[F_DESCRIPTION].present ? strndup(jv[F_DESCRIPTION].s, jv[F_DESCRIPTION].slen) : NULL;
 	const char *p[10];
 	PGresult *res = NULL;
-	enum media_err me = ME_INTERNAL;
+	enum herr me = HE_INTERNAL;
 	size_t i;
 
 	*dbe = HE_OK;
@@ -246,13 +247,13 @@ static enum media_err insert_product(struct exchange *x, struct create *cr, enum
 	for (i = 0; i < cr->n; i++) {
 		int cov = cr->has_cover && i == 0;
 		if ((me = media_attach(&cr->items[i], "product", cr->id, cov ? "cover" : "gallery",
-		    cov ? 0 : (int)(i - (size_t)cr->has_cover))) != ME_OK)
+		    cov ? 0 : (int)(i - (size_t)cr->has_cover), detail)) != HE_OK)
 			goto out;
 	}
 	media_fault("before-commit");
-	me = (*dbe = db_commit()) == HE_OK ? ME_OK : ME_INTERNAL;
+	me = (*dbe = db_commit()) == HE_OK ? HE_OK : HE_INTERNAL;
 out:
-	if (me != ME_OK)
+	if (me != HE_OK)
 		db_rollback();
 	PQclear(res);
 	json_object_put(urls);
@@ -264,26 +265,21 @@ out:
 }
 
 /* Answer a failed creation: the database's error, an SKU race, else the ingest's. */
-static void refuse(struct exchange *x, enum media_err me, enum herr dbe, const char *detail)
+static void refuse(struct exchange *x, enum herr me, enum herr dbe, const char *detail)
 {
-	const char *d;
-	enum herr e;
-
 	if (dbe == HE_BAD_REQUEST)
 		http_error(&x->out, HE_BAD_REQUEST, "Product with this SKU already exists");
 	else if (dbe != HE_OK)
 		http_error(&x->out, dbe, NULL);
-	else {
-		e = media_herr(me, &d);
-		http_error(&x->out, e, detail ? detail : d);
-	}
+	else
+		http_error(&x->out, me, detail);
 }
 
 static void create_product(struct exchange *x)
 {
 	struct create cr = { 0 };
-	enum media_err me = ME_INTERNAL;
-	enum herr dbe = HE_OK;
+	enum herr me = HE_INTERNAL, dbe = HE_OK;
+	const char *attach_detail = NULL;
 	char *detail = NULL;
 	size_t i;
 	int try;
@@ -297,13 +293,13 @@ static void create_product(struct exchange *x)
 		return;
 	}
 	for (try = 0; try < INGEST_TRIES; try++) {
-		if ((me = prepare_all(x, &cr, &detail)) != ME_OK)
+		if ((me = prepare_all(x, &cr, &detail)) != HE_OK)
 			break;
-		if ((me = insert_product(x, &cr, &dbe)) == ME_OK || me != ME_GONE)
+		if ((me = insert_product(x, &cr, &dbe, &attach_detail)) != HE_GONE)
 			break;
 		abort_all(&cr, cr.n);
 	}
-	if (me == ME_OK) {
+	if (me == HE_OK) {
 		const char *p[3] = { x->ctx.user->id, "true", cr.id };
 		PGresult *res = NULL;
 		enum herr e;
@@ -318,7 +314,7 @@ static void create_product(struct exchange *x)
 		PQclear(res);
 	} else {
 		abort_all(&cr, cr.n);
-		refuse(x, me, dbe, detail);
+		refuse(x, me, dbe, detail ? detail : attach_detail);
 	}
 	free(detail);
 	free(cr.items);

@@ -131,6 +131,25 @@ static int presign_target(const char *key, const char *ctype, long long size, lo
 	return buf_printf(url, "%s/api/v1/uploads/local/%s", c->public_base_url, *token);
 }
 
+/*
+ * The caller is read in the same statement, which records the upload only for an active
+ * caller: any other gets the user's error and leaves no row. The record is committed without
+ * waiting for its WAL flush (synchronous_commit off for this transaction only: a crash loses
+ * at most the last fraction of a second of issued uploads, whose clients upload again); an
+ * operator restores the flush with ALTER ROLE ... SET sartiq.presign_synchronous_commit = 'on'
+ * (docs/deployment.md). The sc CTE is joined so that it is evaluated. 0, or -1 once answered.
+ */
+static int record_upload(struct exchange *x, const char *const params[8], PGresult **res)
+{
+	return gate_user_in(x, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
+	    "sc AS (SELECT set_config('synchronous_commit', coalesce(nullif(current_setting("
+	    "'sartiq.presign_synchronous_commit', true), ''), 'off'), true)), "
+	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
+	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
+	    "to_timestamp($7::bigint), $8 FROM u, sc WHERE u.is_active RETURNING 1) "
+	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, res);
+}
+
 static void presigned_url(struct exchange *x)
 {
 	const struct config *c = config_get();
@@ -177,20 +196,7 @@ static void presigned_url(struct exchange *x)
 	params[5] = size >= 0 ? size_s : NULL;
 	params[6] = exp_s;
 	params[7] = token ? t.nonce : NULL;
-	/* The caller is read in the same statement, which records the upload only for an
-	 * active caller: any other gets the user's error and leaves no row. The record is
-	 * committed without waiting for its WAL flush (synchronous_commit off for this
-	 * transaction only: a crash loses at most the last fraction of a second of issued
-	 * uploads, whose clients upload again); an operator restores the flush with
-	 * ALTER ROLE ... SET sartiq.presign_synchronous_commit = 'on' (docs/deployment.md).
-	 * The sc CTE is joined so that it is evaluated. */
-	if (gate_user_in(x, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
-	    "sc AS (SELECT set_config('synchronous_commit', coalesce(nullif(current_setting("
-	    "'sartiq.presign_synchronous_commit', true), ''), 'off'), true)), "
-	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
-	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
-	    "to_timestamp($7::bigint), $8 FROM u, sc WHERE u.is_active RETURNING 1) "
-	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, &res) != 0)
+	if (record_upload(x, params, &res) != 0)
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0)
 		http_error(&x->out, HE_INTERNAL, NULL);     /* cannot happen: the caller was checked active */
@@ -290,22 +296,25 @@ static void local_put(struct exchange *x)
 	struct uplease lease = { .held = 0 };
 	struct put_body body = { &x->in, &lease };
 	struct storage_obj obj;
-	enum storage_err se;
 	json_object *o;
 	char size_s[24], url[8192], id[UUID_STR_LEN + 1];
-	const char *detail;
+	const char *detail = NULL;
 	enum herr e;
 
 	if (put_token(x, &t, id) != 0 || put_claim(x, &lease, id, t.nonce) != 0)
 		return;
-	se = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
-	if (se != ST_OK) {
-		if ((e = storage_herr(se, &detail)) == HE_INTERNAL)
-			log_error("storing %s failed: %s", t.key, storage_strerror(se));
-		if (se == ST_READ_ERROR && x->in.body_timed_out)
-			e = HE_TIMEOUT, detail = NULL;     /* a stalled body; the partial file is gone */
-		else if (se == ST_READ_ERROR && !lease.held)    /* the lease was lost, or unconfirmed */
+	e = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
+	if (e != HE_OK) {
+		if (e == HE_SOURCE && x->in.body_timed_out)
+			e = HE_TIMEOUT;     /* a stalled body; the partial file is gone */
+		else if (e == HE_SOURCE && !lease.held)    /* the lease was lost, or unconfirmed */
 			e = lease.lost, detail = lease.lost == HE_CONFLICT ? "Upload token already used" : NULL;
+		else if (e == HE_TOO_LARGE)
+			detail = "Upload larger than allowed";
+		else if (e != HE_SHORT_BODY && e != HE_SOURCE && e != HE_STORAGE_UNAVAILABLE) {
+			log_error("storing %s failed: %s", t.key, herr_str(e));
+			e = HE_INTERNAL;
+		}
 		http_error(&x->out, e, detail);
 		goto out;
 	}
@@ -360,7 +369,6 @@ static enum herr lora_store(struct exchange *x, const char *safe, struct buf *ke
 	char rnd[17], id[UUID_STR_LEN + 1], size_s[24];
 	unsigned char rb[8];
 	PGresult *res = NULL;
-	enum storage_err se;
 	enum herr e;
 
 	if (RAND_bytes(rb, sizeof(rb)) != 1 || uuid_v4(id) != 0)
@@ -370,11 +378,11 @@ static enum herr lora_store(struct exchange *x, const char *safe, struct buf *ke
 		snprintf(rnd + 2 * i, 3, "%02x", rb[i]);
 	if (buf_printf(key, "loras/%s/%lld_%s_%s", entity, (long long)time(NULL), rnd, safe) != 0)
 		return HE_INTERNAL;
-	se = storage_put_fd(key->data, v[L_FILE].fd, v[L_FILE].i, "application/octet-stream", obj);
-	if (se != ST_OK) {     /* from a spooled file: never the client's error */
-		if (se != ST_UNAVAILABLE)
-			log_error("storing %s failed: %s", key->data, storage_strerror(se));
-		return se == ST_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL;
+	e = storage_put_fd(key->data, v[L_FILE].fd, v[L_FILE].i, "application/octet-stream", obj);
+	if (e != HE_OK) {     /* from a spooled file: never the client's error */
+		if (e != HE_STORAGE_UNAVAILABLE)
+			log_error("storing %s failed: %s", key->data, herr_str(e));
+		return e == HE_STORAGE_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL;
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", v[L_FILE].i);
 	p[0] = id; p[1] = x->ctx.user->id; p[2] = key->data; p[3] = size_s;

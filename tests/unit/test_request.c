@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "auth.h"
 #include "config.h"
+#include "form.h"
 #include "mediatype.h"
 #include "responder.h"
 #include "testutil.h"
@@ -97,6 +98,26 @@ static void split(struct exchange *x)
 	split_ok &= x->out.headers_sent && x->out.status == 200;
 }
 
+/* A streamed file part: the handler opens it through the table (fields_stream_open). */
+static const struct jfield stream_fields[] = {
+	{ .name = "tag", .src = JS_QUERY, .type = JF_STRING },
+	{ .name = "file", .src = JS_FILE, .type = JF_FILE, .flags = JF_REQUIRED | JF_STREAM },
+};
+static int stream_reads_before;
+static void streamer(struct exchange *x)
+{
+	struct form_stream *fs = NULL;
+	const char *detail;
+	enum herr e;
+
+	stream_reads_before = (int)x->in.body_got;     /* the table read nothing of the body */
+	if ((e = fields_stream_open(&x->in, &x->ctx, stream_fields, N(stream_fields), 4096, &fs, &detail)) != HE_OK)
+		exchange_error(x, e, detail);
+	else
+		http_send(&x->out, 200, "application/json", "{}", 2);
+	form_stream_free(fs);
+}
+
 static const char *const colours[] = { "red", "green", NULL };
 
 enum { Q_SKIP, Q_LIMIT, Q_CAPTION, Q_COLOUR, Q_REF, Q_ID };
@@ -140,6 +161,7 @@ static const struct route routes[] = {
 	{ "POST", "/su", RF_SUPERUSER, 1024, body_fields, N(body_fields), record },
 	{ "POST", "/form", 0, 4096, form_fields, N(form_fields), record, .too_large = "Form too large" },
 	{ "GET", "/split/{n:seg}", 0, 0, NULL, 0, split },
+	{ "POST", "/stream", 0, 0, stream_fields, N(stream_fields), streamer },
 	{ "GET", "/space/{p:path}", RF_SPACE, .bad_path = "Invalid space path" },
 };
 
@@ -436,6 +458,27 @@ START_TEST(test_body_trickle_408)
 }
 END_TEST
 
+START_TEST(test_stream_field)
+{
+	static const char none[] = MP("Content-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n");
+	static const char one[] = MP("Content-Disposition: form-data; name=\"file\"; filename=\"a.zip\"\r\n\r\nPK\r\n");
+	struct fake f = { .body = none, .len = sizeof(none) - 1 };
+
+	run(&f, "POST", "/stream", "multipart/form-data; boundary=XB", NULL);
+	ck_assert_int_eq(status_of(&f), 422);
+	has_error(&f, "missing", "[\"body\",\"file\"]");
+	ck_assert_int_eq(stream_reads_before, 0);
+	memset(&f, 0, sizeof(f));
+	f.body = one;
+	f.len = sizeof(one) - 1;
+	run(&f, "POST", "/stream", "multipart/form-data; boundary=XB", NULL);
+	ck_assert_int_eq(status_of(&f), 200);
+	memset(&f, 0, sizeof(f));
+	run(&f, "POST", "/stream", NULL, NULL);       /* no form at all: the part is missing */
+	ck_assert_int_eq(status_of(&f), 422);
+}
+END_TEST
+
 /* ---- request, response and context as three types ---- */
 START_TEST(test_exchange_split)
 {
@@ -500,6 +543,15 @@ static const struct jfield bad_regex[] = { { .name = "s", .type = JF_STRING, .pa
 static const struct jfield file_in_json[] = { { .name = "f", .type = JF_FILE } };
 static const struct jfield mixed[] = { { .name = "j" }, { .name = "t", .src = JS_FORM } };
 static const struct jfield unnamed[] = { { .type = JF_INT } };
+static const struct jfield two_streams[] = {
+	{ .name = "a", .src = JS_FILE, .type = JF_FILE, .flags = JF_STREAM },
+	{ .name = "b", .src = JS_FILE, .type = JF_FILE, .flags = JF_STREAM },
+};
+static const struct jfield stream_text[] = { { .name = "a", .src = JS_FORM, .flags = JF_STREAM } };
+static const struct jfield stream_and_form[] = {
+	{ .name = "a", .src = JS_FILE, .type = JF_FILE, .flags = JF_STREAM },
+	{ .name = "b", .src = JS_FORM },
+};
 static const struct jfield bad_equal[] = { { .name = "a", .type = JF_INT, .equal_to = 2 }, { .name = "b" } };
 
 static const struct { const char *name; struct route rt; const char *why; } tcases[] = {
@@ -518,6 +570,10 @@ static const struct { const char *name; struct route rt; const char *why; } tcas
 	{ "too_many_params", { "GET", "/{a}/{b}/{c}/{d}/{e}", 0, 0, NULL, 0, nop }, "parameters" },
 	{ "no_handler", { "GET", "/x", 0, 0, NULL, 0, NULL }, "required" },
 	{ "space", { "GET", "/x/{p:path}", RF_SPACE, .bad_path = "Invalid x" }, NULL },
+	{ "stream_ok", { "POST", "/x", 0, 0, stream_fields, N(stream_fields), nop }, NULL },
+	{ "stream_twice", { "POST", "/x", 0, 0, two_streams, 2, nop }, "JF_STREAM" },
+	{ "stream_not_a_file", { "POST", "/x", 0, 0, stream_text, 1, nop }, "JF_STREAM" },
+	{ "stream_beside_form", { "POST", "/x", 0, 0, stream_and_form, 2, nop }, "beside" },
 	{ "space_with_handler", { "GET", "/x/{p:path}", RF_SPACE, 0, NULL, 0, nop }, "required" },
 };
 
@@ -565,6 +621,7 @@ int main(void)
 	tcase_add_test(t, test_declared_too_large_before_everything);
 	tcase_add_test(t, test_body_stalled_408);
 	tcase_add_test(t, test_body_trickle_408);
+	tcase_add_test(t, test_stream_field);
 	tcase_add_test(t, test_exchange_split);
 	tcase_add_test(t, test_response_alone);
 	tcase_add_test(t, test_space_entry);
