@@ -4,6 +4,7 @@
 #include "b64.h"
 #include "hex.h"
 #include "flimits.h"
+#include "hmac256.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -399,7 +400,7 @@ enum jwt_status jwt_verify_hs256(const char *token, size_t len, const unsigned c
 {
 	const char *dot1, *dot2;
 	unsigned char *hdr = NULL, *pay = NULL, *sig = NULL;
-	size_t hdr_len = 0, pay_len = 0, sig_len = 0, mac_len = 0;
+	size_t hdr_len = 0, pay_len = 0, sig_len = 0;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	json_object *hobj = NULL, *pobj = NULL;
 	struct jwt_claims c;
@@ -433,9 +434,7 @@ enum jwt_status jwt_verify_hs256(const char *token, size_t len, const unsigned c
 	st = JWT_BAD_SIGNATURE;
 	if (sig_len != JWT_SIG_LEN)
 		goto out;
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
-		      (const unsigned char *)token, (size_t)(dot2 - token),
-		      mac, sizeof(mac), &mac_len) == NULL || mac_len != JWT_SIG_LEN)
+	if (hmac256(key, keylen, token, (size_t)(dot2 - token), mac) != 0)
 		goto out;
 	if (CRYPTO_memcmp(mac, sig, JWT_SIG_LEN) != 0)
 		goto out;
@@ -467,7 +466,7 @@ char *jwt_issue_hs256(const char *sub, long long exp, const unsigned char *key, 
 	const char *payload_json;
 	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *token = NULL, *ret = NULL;
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	size_t sublen, hl, pl, sl, mac_len = 0;
+	size_t sublen, hl, pl, sl;
 
 	if (sub == NULL || key == NULL || keylen == 0)
 		return NULL;
@@ -507,11 +506,9 @@ char *jwt_issue_hs256(const char *sub, long long exp, const unsigned char *key, 
 	token[hl] = '.';
 	memcpy(token + hl + 1, p64, pl);
 	token[hl + 1 + pl] = '\0';
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
-		      (const unsigned char *)token, hl + 1 + pl,
-		      mac, sizeof(mac), &mac_len) == NULL || mac_len != JWT_SIG_LEN)
+	if (hmac256(key, keylen, token, hl + 1 + pl, mac) != 0)
 		goto out;
-	if ((s64 = b64url_encode(mac, mac_len)) == NULL)
+	if ((s64 = b64url_encode(mac, JWT_SIG_LEN)) == NULL)
 		goto out;
 	sl = strlen(s64);
 	if (sl != 43)

@@ -6,7 +6,7 @@
 #include "buf.h"
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
+#include "hmac256.h"
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,15 +17,13 @@ static const char purpose[] = "sartiq-files upload token v1";
 /* mac = HMAC(HMAC(secret, purpose), text): a key used for nothing else. */
 static int token_mac(const char *secret, const char *text, size_t len, unsigned char mac[32])
 {
-	unsigned char k[32];
-	unsigned int klen = 0, mlen = 0;
+	unsigned char k[HMAC256_LEN];
 	int ok;
 
-	ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)purpose,
-	    sizeof(purpose) - 1, k, &klen) != NULL &&
-	    HMAC(EVP_sha256(), k, (int)klen, (const unsigned char *)text, len, mac, &mlen) != NULL;
+	ok = hmac256(secret, strlen(secret), purpose, sizeof(purpose) - 1, k) == 0 &&
+	    hmac256(k, sizeof(k), text, len, mac) == 0;
 	OPENSSL_cleanse(k, sizeof(k));
-	return ok && mlen == 32 ? 0 : -1;
+	return ok ? 0 : -1;
 }
 
 char *uptoken_issue(struct uptoken *t, const char *secret)

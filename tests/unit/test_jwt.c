@@ -11,6 +11,7 @@
 
 #include "b64.h"
 #include "hex.h"
+#include "hmac256.h"
 #include "jwt.h"
 #include "flimits.h"
 #include "password.h"
@@ -657,6 +658,84 @@ START_TEST(test_password_foreign_hash_costs_bcrypt)
 }
 END_TEST
 
+
+/* RFC 4231 HMAC-SHA256 cases 1, 2, 4, 6 and 7 (keys shorter than, equal to and longer than
+ * the block), each twice so the kept keyed state is used as well as made; then more keys
+ * than the module keeps, so states are dropped and made again. */
+static const struct { const char *key_hex, *msg, *msg_hex, *mac_hex; } hmac_cases[] = {
+	{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "Hi There", NULL,
+	  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+	{ "4a656665", "what do ya want for nothing?", NULL,
+	  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	{ "0102030405060708090a0b0c0d0e0f10111213141516171819", NULL,
+	  "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+	  "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  "Test Using Larger Than Block-Size Key - Hash Key First", NULL,
+	  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  "This is a test using a larger than block-size key and a larger than block-size data. "
+	  "The key needs to be hashed before being used by the HMAC algorithm.", NULL,
+	  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
+};
+
+static size_t unhex(const char *h, unsigned char *out, size_t cap)
+{
+	size_t n = strlen(h) / 2, i;
+	unsigned int b;
+
+	ck_assert_uint_le(n, cap);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(sscanf(h + 2 * i, "%2x", &b), 1);
+		out[i] = (unsigned char)b;
+	}
+	return n;
+}
+
+START_TEST(test_hmac256_rfc4231)
+{
+	unsigned char key[256], msg[256], want[32], got[32];
+	size_t kl = unhex(hmac_cases[_i].key_hex, key, sizeof(key)), ml;
+	int round;
+
+	if (hmac_cases[_i].msg) {
+		ml = strlen(hmac_cases[_i].msg);
+		memcpy(msg, hmac_cases[_i].msg, ml);
+	} else
+		ml = unhex(hmac_cases[_i].msg_hex, msg, sizeof(msg));
+	unhex(hmac_cases[_i].mac_hex, want, sizeof(want));
+	for (round = 0; round < 2; round++) {
+		memset(got, 0, sizeof(got));
+		ck_assert_int_eq(hmac256(key, kl, msg, ml, got), 0);
+		ck_assert_mem_eq(got, want, sizeof(want));
+	}
+}
+END_TEST
+
+START_TEST(test_hmac256_many_keys)
+{
+	unsigned char key[8], mac[32], first[10][32];
+	int i, round;
+
+	ck_assert_int_eq(hmac256("", 0, "x", 1, mac), -1);    /* no unkeyed MAC */
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 10; i++) {
+			memset(key, 'a' + i, sizeof(key));
+			ck_assert_int_eq(hmac256(key, sizeof(key), "msg", 3, mac), 0);
+			if (round == 0)
+				memcpy(first[i], mac, sizeof(mac));
+			else
+				ck_assert_mem_eq(mac, first[i], sizeof(mac));
+			if (i > 0)
+				ck_assert_mem_ne(first[i], first[i - 1], sizeof(mac));
+		}
+	hmac256_forget();
+	memset(key, 'a', sizeof(key));
+	ck_assert_int_eq(hmac256(key, sizeof(key), "msg", 3, mac), 0);
+	ck_assert_mem_eq(mac, first[0], sizeof(mac));
+}
+END_TEST
+
 static Suite *jwt_suite(void)
 {
 	Suite *s = suite_create("jwt");
@@ -686,6 +765,11 @@ static Suite *jwt_suite(void)
 	tcase_add_loop_test(tc, test_strict, 0, (int)(sizeof(strict_cases) / sizeof(strict_cases[0])));
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_strerror);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hmac256");
+	tcase_add_loop_test(tc, test_hmac256_rfc4231, 0, (int)(sizeof(hmac_cases) / sizeof(hmac_cases[0])));
+	tcase_add_test(tc, test_hmac256_many_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("b64url");
