@@ -43,10 +43,7 @@ static const struct jfield list_fields[] = {
 #define PCOLS "p.id::text, p.sku, p.name, p.description, p.attributes::text, p.owner_id::text, " \
 	"p.organization_id::text, p.shooting_id::text, p.cover_image_url, p.image_urls::text, " \
 	"p.caption, p.caption_status, " TS("p.created_at") ", " TS("p.updated_at") ", " \
-	"(SELECT coalesce(json_agg(json_build_array(a.resource_id::text, r.ext, a.role, a.position, " \
-	"r.content_type, r.size) ORDER BY a.role = 'gallery', a.position), '[]'::json)::text " \
-	"FROM media_resource_attachments a JOIN media_resources r ON r.id = a.resource_id " \
-	"WHERE a.entity_type = 'product' AND a.entity_id = p.id)"
+	"coalesce(p.images_json, product_images_json(p.id))"
 #define NPCOLS 15
 /* $1 the caller, $2 'true' for a superuser: which products the caller may see. */
 #define VISIBLE "(p.owner_id = $1::uuid OR $2::boolean OR p.organization_id IN " \

@@ -281,6 +281,7 @@ def test_smoke_declared_body_over_server_limit_is_json_413(http_dep, make_user, 
     r = raw_http(http_dep.url, req)
     assert r.status == 413 and r.json() == {"detail": "Request Entity Too Large"}, r.raw[:500]
     assert r.headers.get("Content-Type") == "application/json", r.raw[:500]
+    assert r.headers.get("X-Content-Type-Options") == "nosniff", r.raw[:500]
 
 
 

@@ -228,3 +228,19 @@ def test_routes_conventions(api, user):
     assert r.status_code == 307 and r.headers["Location"].endswith(PRODUCTS)
     assert_422(api.get(f"{PRODUCTS}/not-a-uuid", token=user.token), {"type": "uuid_parsing", "loc": ["path", "product_id"]})
     assert api.get(PRODUCTS).status_code == 401
+
+
+def test_images_kept_with_the_product(api, stack, user):
+    """sql/008: the images list is stored with the product as its attachments are made (one
+    aggregate per creation, none per read); a product without it (made before 008) reads the
+    same through the fallback."""
+    cover, extra = upload(api, user, png(uuid.uuid4().bytes)), upload(api, user, JPEG, "image/jpeg", "y.jpg")
+    p = assert_status(create(api, user, cover_image_url=cover["file_url"], image_urls=[extra["file_url"]]), 200)
+    kept = sql(stack, "SELECT images_json FROM products WHERE id = :'v0'", p["id"])
+    assert kept == sql(stack, "SELECT product_images_json(:'v0')", p["id"]) and '"cover"' in kept[0]
+    got = assert_status(api.get(f"{PRODUCTS}/{p['id']}", token=user.token), 200)
+    assert got["images"] == p["images"] and [i["role"] for i in got["images"]] == ["cover", "gallery"]
+    sql(stack, "UPDATE products SET images_json = NULL WHERE id = :'v0'", p["id"])
+    assert assert_status(api.get(f"{PRODUCTS}/{p['id']}", token=user.token), 200) == got
+    bare = assert_status(create(api, user), 200)      # no image: an empty list, kept or not
+    assert bare["images"] == [] and assert_status(api.get(f"{PRODUCTS}/{bare['id']}", token=user.token), 200)["images"] == []
