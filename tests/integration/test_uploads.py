@@ -299,3 +299,14 @@ def test_presign_commits_without_waiting_for_the_wal(api, user, stack, make_user
     presigns, control = mid - start, end - mid
     assert control >= n * 3 // 4, f"control: {control} WAL writes for {n} synchronous commits"
     assert presigns < n // 2, f"{presigns} WAL writes for {n} presigns: each waited for its flush"
+
+
+def test_deleting_a_user_deletes_their_upload_records(api, make_user, admin, stack):
+    """sql/009: uploads holds no foreign key on its owner (the presign locks no users row);
+    a trigger deletes a deleted user's upload records as ON DELETE CASCADE did."""
+    u = make_user(tag="upl-cascade")
+    for _ in range(2):
+        assert_status(presign(api, u, filename="c.png", content_type="image/png"), 200)
+    assert _uploads_rows(stack, u.id) == "2"
+    admin.run("delete-user", "--email", u.email)
+    assert _uploads_rows(stack, u.id) == "0"
