@@ -588,10 +588,17 @@ fastpath_settings() {
     done
 }
 
-# fastpath_lua OUT: write the lighttpd /files fast path (httpd-conf/lighttpd/files-fastpath.lua.in)
-# filled from FILES_SETTINGS to OUT.
+# fastpath_lua OUT [SERVER]: write the /files fast path of SERVER (lighttpd, the default, or
+# apache) from httpd-conf/lighttpd/files-fastpath.lua.in, filled from FILES_SETTINGS, to OUT:
+# the template's shared lines and SERVER's own, its "-- @SERVER{" ... "-- @SERVER}" blocks.
 fastpath_lua() {
-    local o list=""
+    local o list="" other=apache
+    [[ ${2:-lighttpd} == apache ]] && other=lighttpd
+    awk -v drop="$other" '
+        $0 == "-- @" drop "{" { skip = 1; next }
+        $0 == "-- @" drop "}" { skip = 0; next }
+        /^-- @(lighttpd|apache)[{}]$/ { next }
+        !skip' "$FILES_ROOT/httpd-conf/lighttpd/files-fastpath.lua.in" >"$1.in"
     fastpath_settings
     for o in ${FP_ORIGINS[@]+"${FP_ORIGINS[@]}"}; do
         [[ $o != *']==]'* ]] || die "CORS_ORIGINS entry $o cannot be written into Lua"
@@ -599,7 +606,8 @@ fastpath_lua() {
     done
     [[ $FP_BASE$FP_CDN != *']==]'* ]] || die "a URL setting cannot be written into Lua"
     local -A v=([FP_CF]=$FP_CF [FP_BASE]=$FP_BASE [FP_CDN]=$FP_CDN [FP_ORIGINS]=$list [FP_ANY]=$FP_ANY)
-    fill_template "$FILES_ROOT/httpd-conf/lighttpd/files-fastpath.lua.in" "$1" v
+    fill_template "$1.in" "$1" v
+    rm -f -- "$1.in"
 }
 
 # fastpath_apache: the Apache /files fast path (mod_rewrite + mod_headers + mod_unique_id)
@@ -640,6 +648,26 @@ fastpath_apache() {
         printf '    Header always set Vary "Origin" "%s"\n' "$cond"
     fi
     printf '    </IfModule>\n'
+}
+
+# fastpath_apache_lua FILE: the Apache /files fast path with mod_lua (FILES_FASTPATH=lua):
+# FILE gets the Lua script of lighttpd's fast path (fastpath_lua: one rule set, its Apache
+# lines), readable by the Apache user; prints the lines that hook it in. LuaQuickHandler
+# answers before any translation or <Location> walk; LuaScope thread loads the script once per
+# thread, LuaCodeCache forever never stats it again (a changed script needs a restart).
+# FILES_FASTPATH_LUA_HOOK=translate hooks it as LuaHookTranslateName instead (measured against
+# the quick handler in tests/bench/apache-files).
+fastpath_apache_lua() {
+    fastpath_lua "$1" apache
+    chmod 644 "$1"
+    printf '    <IfModule lua_module>\n    <IfModule unique_id_module>\n'
+    printf '    LuaScope thread\n    LuaCodeCache forever\n'
+    if [[ ${FILES_FASTPATH_LUA_HOOK:-quick} == translate ]]; then
+        printf '    LuaHookTranslateName "%s" files_fastpath early\n' "$1"
+    else
+        printf '    LuaQuickHandler "%s" files_fastpath\n' "$1"
+    fi
+    printf '    </IfModule>\n    </IfModule>\n'
 }
 
 # lighttpd_config: write STACK_VAR/lighttpd/sartiq-files.conf from the templates in
@@ -1200,8 +1228,13 @@ deploy_site_conf() {
     deploy_routes "$kind" "$dir/bin" "$dir/run" >"$routes"
     body_limit_rules apache >"$routes.limits"
     : >"$routes.fastpath"
+    # FILES_FASTPATH: 1 (default) mod_rewrite, lua mod_lua, 0 none (files.fcgi answers).
     if [[ ${FILES_FASTPATH:-1} != 0 && $name != php-host && $name != cgi ]] && grep -q '^files ' <(deploy_responders); then
-        fastpath_apache >"$routes.fastpath"
+        if [[ ${FILES_FASTPATH:-1} == lua ]]; then
+            fastpath_apache_lua "$dir/conf/files-fastpath.lua" >"$routes.fastpath"
+        else
+            fastpath_apache >"$routes.fastpath"
+        fi
     fi
     deploy_fill "$FILES_ROOT/httpd-conf/$tdir/sartiq-files.conf.in" "$dir/conf/sartiq-files.conf" v "$routes"
 }
@@ -1279,6 +1312,8 @@ deploy_start() {
         php-host) mods=(cgi include) ;;
         *) die "deploy: unknown deployment $name (one of ${DEPLOY_NAMES[*]})" ;;
     esac
+    # mod_lua only for its /files fast path (deploy_site_conf)
+    if [[ ${FILES_FASTPATH:-1} == lua && ($name == fcgid || $name == proxy-fcgi) ]]; then mods+=(lua); fi
     deploy_load_responders
     deploy_dir "$name"
     dir=$REPLY
