@@ -49,9 +49,6 @@ int route_check(const struct route *t, size_t n, char *err, size_t errlen);
  * error at once, after the user's checks; 408 for a body too slow), then the handler.
  */
 void route_dispatch(struct exchange *x, const struct route *t, size_t n);
-/* Old names of the gate's late user checks (gate.h). */
-#define route_user gate_user
-#define route_user_in gate_user_in
 /* 1 when the raw path[0..len) has a "." or ".." segment, the dots plain or %2e, the
  * separators '/' or an encoded slash or backslash (%2f, %5c); else 0. */
 int route_has_dot_segment(const char *path, size_t len);
