@@ -90,14 +90,14 @@ char *auth_issue_token(const char *user_id)
 	return jwt_issue_hs256(user_id, exp, (const unsigned char *)c->secret_key, strlen(c->secret_key));
 }
 
-enum herr auth_token(struct http_request *r)
+enum herr auth_token(const char *h, char uid[UUID_STR_LEN + 1])
 {
 	const struct config *c = config_get();
-	const char *h = r->authorization, *sp, *tok;
+	const char *sp, *tok;
 	struct jwt_claims claims;
 	char why[200];
 
-	r->auth_uid[0] = '\0';
+	uid[0] = '\0';
 	/* Starlette splits "scheme param" at the first space; the scheme is case-insensitive. */
 	if (h == NULL || *h == '\0')
 		return HE_NOT_AUTHENTICATED;
@@ -110,14 +110,14 @@ enum herr auth_token(struct http_request *r)
 	if (jwt_verify_hs256(tok, strlen(tok), (const unsigned char *)c->secret_key,
 	    strlen(c->secret_key), (long long)time(NULL), 1, &claims) != JWT_OK)
 		return HE_BAD_CREDENTIALS;
-	if (!claims.has_sub || uuid_parse(claims.sub, strlen(claims.sub), r->auth_uid, why, sizeof(why)) != 0) {
-		r->auth_uid[0] = '\0';
+	if (!claims.has_sub || uuid_parse(claims.sub, strlen(claims.sub), uid, why, sizeof(why)) != 0) {
+		uid[0] = '\0';
 		return HE_BAD_CREDENTIALS;
 	}
 	return HE_OK;
 }
 
-enum herr auth_user_row(struct http_request *r, int superuser, const char **detail, PGresult *res)
+enum herr auth_user_row(PGresult *res, int superuser, struct user **out, const char **detail)
 {
 	struct user *u = NULL;
 	enum herr e;
@@ -139,22 +139,22 @@ enum herr auth_user_row(struct http_request *r, int superuser, const char **deta
 		*detail = "The user doesn't have enough privileges";
 		return HE_FORBIDDEN;
 	}
-	user_free(r->user);
-	r->user = u;
+	user_free(*out);
+	*out = u;
 	return HE_OK;
 }
 
-enum herr auth_user(struct http_request *r, int superuser, const char **detail)
+enum herr auth_user(const char *uid, int superuser, struct user **out, const char **detail)
 {
-	const char *params[1] = { r->auth_uid };
+	const char *params[1] = { uid };
 	PGresult *res = NULL;
 	enum herr e;
 
 	*detail = NULL;
-	if (r->auth_uid[0] == '\0')
+	if (uid[0] == '\0')
 		return HE_BAD_CREDENTIALS;
 	if ((e = db_exec(&res, USER_BY_ID_SQL, 1, params)) == HE_OK)
-		e = auth_user_row(r, superuser, detail, res);
+		e = auth_user_row(res, superuser, out, detail);
 	PQclear(res);
 	return e;
 }

@@ -18,7 +18,12 @@ const char *herr_str(enum herr e)
 	case HE_UNSUPPORTED_TYPE: return "unsupported media type";
 	case HE_VALIDATION: return "validation failed";
 	case HE_DB_UNAVAILABLE: return "database unavailable";
-	case HE_STORAGE_UNAVAILABLE: return "storage unavailable";
+	case HE_STORAGE_UNAVAILABLE: return "object store unavailable";
+	case HE_PRECONDITION: return "the object changed (precondition failed)";
+	case HE_SHORT_BODY: return "body shorter than declared";
+	case HE_SOURCE: return "the caller's stream failed";
+	case HE_BAD_KEY: return "storage key refused";
+	case HE_GONE: return "removed during the operation";
 	case HE_INTERNAL: return "internal error";
 	case HE_IO: return "client i/o error";
 	}

@@ -1,5 +1,8 @@
-/* err.h: the one error code of sartiq-files, returned by db, auth, storage, the gate and the
- * programs of sbin/. Only http_error (http.c) turns one into a status and a body. */
+/* err.h: the one error code of sartiq-files, returned by db, auth, storage, media, the gate
+ * and the programs of sbin/. Only http_error (http.c) turns one into a status and a body.
+ * The status enums of the parsers (jwt_status, mp_status, sigv4_status, uptoken_status,
+ * vsp) are not errors of the service but the reasons a parse gave up; their callers turn
+ * them into one of these. */
 #ifndef FILES_ERR_H
 #define FILES_ERR_H
 
@@ -19,6 +22,11 @@ enum herr {
 	HE_VALIDATION,         /* 422 list from the request's verrs */
 	HE_DB_UNAVAILABLE,     /* 503 "Database unavailable" */
 	HE_STORAGE_UNAVAILABLE,/* 503 "Storage unavailable" */
+	HE_PRECONDITION,       /* 412: an If-Match failed, the stored object changed (storage) */
+	HE_SHORT_BODY,         /* 400 "Upload shorter than the declared size" (nothing kept) */
+	HE_SOURCE,             /* 400 "Upload body could not be read": the caller's byte source failed */
+	HE_BAD_KEY,            /* 500: a storage key refused by storage_key_ok (a bug of the caller) */
+	HE_GONE,               /* 500: a row or object vanished under a multi-step write; start again */
 	HE_INTERNAL,           /* 500 "Internal Server Error" */
 	HE_IO,                 /* the client went away: nothing can be sent */
 };

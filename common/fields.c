@@ -14,6 +14,8 @@ int fields_body(const struct jfield *f, size_t n)
 	int body = 0;
 
 	for (i = 0; i < n; i++) {
+		if (f[i].flags & JF_STREAM)
+			continue;     /* the handler's to read */
 		if (f[i].src == JS_FORM || f[i].src == JS_FILE)
 			return 2;
 		if (f[i].src == JS_BODY)
@@ -25,7 +27,7 @@ int fields_body(const struct jfield *f, size_t n)
 int fields_check(const struct jfield *f, size_t n, const char *pattern, char *err, size_t errlen)
 {
 	size_t i;
-	int form = 0, json = 0;
+	int form = 0, json = 0, stream = 0;
 
 	if (n > LIM_ROUTE_FIELDS) {
 		snprintf(err, errlen, "%s: %zu fields, more than LIM_ROUTE_FIELDS (%d)", pattern, n, LIM_ROUTE_FIELDS);
@@ -61,11 +63,19 @@ int fields_check(const struct jfield *f, size_t n, const char *pattern, char *er
 				return -1;
 			}
 		}
-		form |= x->src == JS_FORM || x->src == JS_FILE;
+		if ((x->flags & JF_STREAM) && (x->src != JS_FILE || stream++)) {
+			snprintf(err, errlen, "%s: field %s: JF_STREAM is for one file part", pattern, x->name);
+			return -1;
+		}
+		form |= (x->src == JS_FORM || x->src == JS_FILE) && !(x->flags & JF_STREAM);
 		json |= x->src == JS_BODY;
 	}
-	if (form && json) {
+	if ((form || stream) && json) {
 		snprintf(err, errlen, "%s: JSON body fields and form fields together", pattern);
+		return -1;
+	}
+	if (form && stream) {
+		snprintf(err, errlen, "%s: a streamed file part beside other form fields", pattern);
 		return -1;
 	}
 	return 0;
@@ -78,76 +88,76 @@ static void add_missing(struct verrs *v, const char *loc0, const char *name, jso
 }
 
 /* Path and query fields: text values checked as pydantic's lax mode does. */
-static enum herr run_text(struct http_request *r, const struct jfield *f, size_t n, const char **detail)
+static enum herr run_text(struct http_request *in, struct reqctx *c, const struct jfield *f, size_t n, const char **detail)
 {
-	struct query *q = &r->qry;
+	struct query *q = &c->qry;
 	size_t i, vlen;
 	const char *v;
 
 	for (i = 0; i < n; i++) {
-		if (f[i].src == JS_QUERY && !r->qry_parsed) {
-			if (query_parse(q, r->query, strlen(r->query)) != 0) {
+		if (f[i].src == JS_QUERY && !c->qry_parsed) {
+			if (query_parse(q, in->query, strlen(in->query)) != 0) {
 				*detail = "Malformed query string";
 				return HE_BAD_REQUEST;
 			}
-			r->qry_parsed = 1;
+			c->qry_parsed = 1;
 		}
 		if (f[i].src == JS_QUERY) {
 			v = query_get(q, f[i].name, &vlen);
 		} else if (f[i].src == JS_PATH) {
-			v = http_route_param(r, f[i].name);
+			v = reqctx_param(c, f[i].name);
 			vlen = v ? strlen(v) : 0;   /* a decoded %00 ends a path value here */
 		} else {
 			continue;
 		}
 		if (v == NULL) {
 			if (f[i].flags & JF_REQUIRED)
-				add_missing(&r->verrs, f[i].src == JS_QUERY ? "query" : "path", f[i].name, NULL);
+				add_missing(&c->verrs, f[i].src == JS_QUERY ? "query" : "path", f[i].name, NULL);
 			continue;
 		}
-		jsonin_text(&f[i], f[i].src == JS_QUERY ? "query" : "path", v, vlen, &r->jv[i], &r->verrs);
+		jsonin_text(&f[i], f[i].src == JS_QUERY ? "query" : "path", v, vlen, &c->jv[i], &c->verrs);
 	}
 	return HE_OK;
 }
 
 /* A form field's value found (text, len bytes) or a file part where text was expected. */
-static void form_value(struct http_request *r, size_t i, const struct jfield *x, const char *text,
+static void form_value(struct reqctx *c, size_t i, const struct jfield *x, const char *text,
     size_t len, int as_file)
 {
 	const char *loc[] = { "body", x->name, NULL };
 
 	if (as_file)     /* FastAPI hands a str field an UploadFile: not a string */
-		verrs_add(&r->verrs, "string_type", loc, "Input should be a valid string", NULL, NULL);
+		verrs_add(&c->verrs, "string_type", loc, "Input should be a valid string", NULL, NULL);
 	else if (text != NULL && len > 0)     /* FastAPI reads an empty form value as not given */
-		jsonin_text(x, "body", text, len, &r->jv[i], &r->verrs);
+		jsonin_text(x, "body", text, len, &c->jv[i], &c->verrs);
 	else if (x->flags & JF_REQUIRED)
-		add_missing(&r->verrs, "body", x->name, NULL);
+		add_missing(&c->verrs, "body", x->name, NULL);
 }
 
 /* An urlencoded form (or, for any type but multipart, a body read and ignored: every field
  * missing, as Starlette's empty form). */
-static enum herr run_urlencoded(struct http_request *r, const struct jfield *f, size_t n,
+static enum herr run_urlencoded(struct http_request *in, struct reqctx *c, const struct jfield *f, size_t n,
     size_t body_max, const char **detail)
 {
 	const char *v;
 	size_t i, vlen = 0;
 	enum herr e;
 
-	if ((e = http_read_body(r, body_max)) != HE_OK)
+	if ((e = http_read_body(in, body_max)) != HE_OK)
 		return e;
-	if (mediatype_is(r->content_type, "application/x-www-form-urlencoded")) {
-		if (query_parse(&r->formq, buf_cstr(&r->body), r->body.len) != 0) {
+	if (mediatype_is(in->content_type, "application/x-www-form-urlencoded")) {
+		if (query_parse(&c->formq, buf_cstr(&in->body), in->body.len) != 0) {
 			*detail = "Malformed form body";
 			return HE_BAD_REQUEST;
 		}
-		r->formq_parsed = 1;
+		c->formq_parsed = 1;
 	}
 	for (i = 0; i < n; i++) {
 		if (f[i].src == JS_FORM) {
-			v = r->formq_parsed ? query_get(&r->formq, f[i].name, &vlen) : NULL;
-			form_value(r, i, &f[i], v, v ? vlen : 0, 0);
+			v = c->formq_parsed ? query_get(&c->formq, f[i].name, &vlen) : NULL;
+			form_value(c, i, &f[i], v, v ? vlen : 0, 0);
 		} else if (f[i].src == JS_FILE && (f[i].flags & JF_REQUIRED)) {
-			add_missing(&r->verrs, "body", f[i].name, NULL);
+			add_missing(&c->verrs, "body", f[i].name, NULL);
 		}
 	}
 	return HE_OK;
@@ -156,7 +166,7 @@ static enum herr run_urlencoded(struct http_request *r, const struct jfield *f, 
 /* A multipart form: text fields checked as text, file parts handed on as temp files. Each
  * text field also has a file sink, to refuse a file part sent for it. A text field keeps 4
  * bytes per character and one more, so a value cut there is still too long. */
-static enum herr run_multipart(struct http_request *r, const struct jfield *f, size_t n,
+static enum herr run_multipart(struct http_request *in, struct reqctx *c, const struct jfield *f, size_t n,
     size_t body_max, const char **detail)
 {
 	char boundary[LIM_MP_BOUNDARY + 1];
@@ -165,13 +175,13 @@ static enum herr run_multipart(struct http_request *r, const struct jfield *f, s
 	enum herr e;
 
 	/* Starlette refuses multipart without a usable boundary */
-	if (mp_boundary(r->content_type, boundary, sizeof(boundary)) < 0) {
+	if (mp_boundary(in->content_type, boundary, sizeof(boundary)) < 0) {
 		*detail = "There was an error parsing the body";
 		return HE_BAD_REQUEST;
 	}
 	if ((ff = calloc(2 * n, sizeof(*ff))) == NULL)
 		return HE_INTERNAL;
-	r->form = ff;
+	c->form = ff;
 	for (i = 0; i < n; i++) {
 		if (f[i].src != JS_FORM && f[i].src != JS_FILE)
 			continue;
@@ -186,15 +196,15 @@ static enum herr run_multipart(struct http_request *r, const struct jfield *f, s
 			m++;
 		}
 	}
-	r->nform = m;
-	if ((e = form_read(r, ff, m, (long long)body_max, detail)) != HE_OK)
+	c->nform = m;
+	if ((e = form_read(in, ff, m, (long long)body_max, detail)) != HE_OK)
 		return e;
 	for (k = 0; k < m; k++) {
-		struct jvalue *v = &r->jv[map[k]];
+		struct jvalue *v = &c->jv[map[k]];
 		const struct jfield *x = &f[map[k]];
 
 		if (x->src == JS_FORM) {     /* its text sink, then its file sink */
-			form_value(r, map[k], x, ff[k].present ? ff[k].text : NULL, ff[k].text_len, ff[k + 1].present);
+			form_value(c, map[k], x, ff[k].present ? ff[k].text : NULL, ff[k].text_len, ff[k + 1].present);
 			k++;
 		} else if (ff[k].present) {
 			v->present = 1;
@@ -203,14 +213,14 @@ static enum herr run_multipart(struct http_request *r, const struct jfield *f, s
 			v->i = ff[k].size;
 			v->fd = ff[k].fd;
 		} else if (x->flags & JF_REQUIRED) {
-			add_missing(&r->verrs, "body", x->name, NULL);
+			add_missing(&c->verrs, "body", x->name, NULL);
 		}
 	}
 	return HE_OK;
 }
 
 /* Rules across fields, as pydantic's model validators: only once every field is valid. */
-static void model_rules(struct http_request *r, const struct jfield *f, size_t n)
+static void model_rules(struct reqctx *c, const struct jfield *f, size_t n)
 {
 	static const char *const loc[] = { "body", NULL };
 	char msg[200];
@@ -219,14 +229,14 @@ static void model_rules(struct http_request *r, const struct jfield *f, size_t n
 	for (i = 0; i < n; i++) {
 		if (f[i].equal_to == 0 || (k = f[i].equal_to - 1) >= n)
 			continue;
-		if (r->jv[i].present && r->jv[k].present && r->jv[i].i != r->jv[k].i) {
+		if (c->jv[i].present && c->jv[k].present && c->jv[i].i != c->jv[k].i) {
 			snprintf(msg, sizeof(msg), "Value error, %s and %s must be equal", f[k].name, f[i].name);
-			verrs_add(&r->verrs, "value_error", loc, msg, json_object_get(r->jin.root), json_object_new_object());
+			verrs_add(&c->verrs, "value_error", loc, msg, json_object_get(c->jin.root), json_object_new_object());
 		}
 	}
 }
 
-enum herr fields_run(struct http_request *r, const struct jfield *f, size_t n, size_t body_max,
+enum herr fields_run(struct http_request *in, struct reqctx *c, const struct jfield *f, size_t n, size_t body_max,
     const char **detail)
 {
 	enum herr e;
@@ -236,29 +246,50 @@ enum herr fields_run(struct http_request *r, const struct jfield *f, size_t n, s
 	if (n > LIM_ROUTE_FIELDS)
 		return HE_INTERNAL;     /* route_check refuses such a table at start */
 	for (i = 0; i < n; i++) {
-		memset(&r->jv[i], 0, sizeof(r->jv[i]));
-		r->jv[i].fd = -1;
+		memset(&c->jv[i], 0, sizeof(c->jv[i]));
+		c->jv[i].fd = -1;
 	}
-	if ((e = run_text(r, f, n, detail)) != HE_OK)
+	if ((e = run_text(in, c, f, n, detail)) != HE_OK)
 		return e;
 	switch (fields_body(f, n)) {
 	case 2:
-		e = mediatype_is(r->content_type, "multipart/form-data") ?
-		    run_multipart(r, f, n, body_max, detail) : run_urlencoded(r, f, n, body_max, detail);
+		e = mediatype_is(in->content_type, "multipart/form-data") ?
+		    run_multipart(in, c, f, n, body_max, detail) : run_urlencoded(in, c, f, n, body_max, detail);
 		if (e != HE_OK)
 			return e;
 		break;
 	case 1:
-		if ((e = http_read_body(r, body_max)) != HE_OK) {
+		if ((e = http_read_body(in, body_max)) != HE_OK) {
 			if (e == HE_TOO_LARGE)
 				*detail = "Request body too large";
 			return e;
 		}
-		if (jsonin_parse(&r->jin, buf_cstr(&r->body), r->body.len, r->content_type, f, n, r->jv, &r->verrs) == 0)
-			model_rules(r, f, n);
+		if (jsonin_parse(&c->jin, buf_cstr(&in->body), in->body.len, in->content_type, f, n, c->jv, &c->verrs) == 0)
+			model_rules(c, f, n);
 		break;
 	}
-	if (r->verrs.nomem)
+	if (c->verrs.nomem)
 		return HE_INTERNAL;
-	return verrs_count(&r->verrs) ? HE_VALIDATION : HE_OK;
+	return verrs_count(&c->verrs) ? HE_VALIDATION : HE_OK;
+}
+
+enum herr fields_stream_open(struct http_request *in, struct reqctx *c, const struct jfield *f,
+    size_t n, long long body_max, struct form_stream **fs, const char **detail)
+{
+	size_t i;
+	enum herr e;
+
+	*fs = NULL;
+	*detail = NULL;
+	for (i = 0; i < n && !(f[i].flags & JF_STREAM); i++)
+		;
+	if (i == n)
+		return HE_INTERNAL;     /* the table declares no streamed part */
+	if ((e = form_stream_open(in, f[i].name, body_max, fs, detail)) != HE_OK)
+		return e;
+	if ((*fs == NULL || form_stream_filename(*fs) == NULL) && (f[i].flags & JF_REQUIRED)) {
+		add_missing(&c->verrs, "body", f[i].name, NULL);
+		return c->verrs.nomem ? HE_INTERNAL : HE_VALIDATION;
+	}
+	return HE_OK;
 }

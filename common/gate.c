@@ -3,23 +3,24 @@
 #include "auth.h"
 #include "db.h"
 
-enum herr gate_run(struct http_request *r, unsigned flags, const char **detail)
+enum herr gate_run(const struct http_request *in, struct reqctx *c, unsigned flags, const char **detail)
 {
 	enum herr e;
 
 	*detail = NULL;
 	if (!(flags & (GATE_AUTH | GATE_SUPERUSER)))
 		return HE_OK;
-	r->auth_superuser = (flags & GATE_SUPERUSER) != 0;
-	if ((e = auth_token(r)) != HE_OK)
+	c->auth_superuser = (flags & GATE_SUPERUSER) != 0;
+	if ((e = auth_token(in->authorization, c->auth_uid)) != HE_OK)
 		return e;
-	if ((flags & GATE_USER_LATE) && !r->auth_superuser)
+	if ((flags & GATE_USER_LATE) && !c->auth_superuser)
 		return HE_OK;
-	return auth_user(r, r->auth_superuser, detail);
+	return auth_user(c->auth_uid, c->auth_superuser, &c->user, detail);
 }
 
-int gate_user_in(struct http_request *r, const char *sql, int n, const char *const *params, PGresult **res)
+int gate_user_in(struct exchange *x, const char *sql, int n, const char *const *params, PGresult **res)
 {
+	struct reqctx *c = &x->ctx;
 	const char *detail = NULL;
 	enum herr e;
 
@@ -27,10 +28,10 @@ int gate_user_in(struct http_request *r, const char *sql, int n, const char *con
 	e = db_exec(res, sql, n, params);
 	if (e != HE_OK) {
 		/* no user to check: the statement itself failed (logged by db_exec) */
-		http_error(r, e, NULL);
-	} else if (r->user == NULL && r->auth_uid[0] != '\0' &&
-	    (e = auth_user_row(r, r->auth_superuser, &detail, *res)) != HE_OK) {
-		http_error(r, e, detail);
+		http_error(&x->out, e, NULL);
+	} else if (c->user == NULL && c->auth_uid[0] != '\0' &&
+	    (e = auth_user_row(*res, c->auth_superuser, &c->user, &detail)) != HE_OK) {
+		http_error(&x->out, e, detail);
 	} else {
 		return 0;
 	}
@@ -39,15 +40,16 @@ int gate_user_in(struct http_request *r, const char *sql, int n, const char *con
 	return -1;
 }
 
-int gate_user(struct http_request *r)
+int gate_user(struct exchange *x)
 {
+	struct reqctx *c = &x->ctx;
 	const char *detail = NULL;
 	enum herr e;
 
-	if (r->user != NULL || r->auth_uid[0] == '\0')
+	if (c->user != NULL || c->auth_uid[0] == '\0')
 		return 0;
-	if ((e = auth_user(r, r->auth_superuser, &detail)) != HE_OK) {
-		http_error(r, e, detail);
+	if ((e = auth_user(c->auth_uid, c->auth_superuser, &c->user, &detail)) != HE_OK) {
+		http_error(&x->out, e, detail);
 		return -1;
 	}
 	return 0;

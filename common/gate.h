@@ -8,7 +8,7 @@
 #ifndef FILES_GATE_H
 #define FILES_GATE_H
 #include <libpq-fe.h>
-#include "http.h"
+#include "exchange.h"
 
 #define GATE_AUTH      1u   /* bearer token and an active user required */
 #define GATE_SUPERUSER 2u   /* ... who is a superuser (implies GATE_AUTH) */
@@ -20,20 +20,21 @@
 /*
  * Check the caller as flags ask: the token (HE_NOT_AUTHENTICATED, HE_BAD_CREDENTIALS), then
  * unless GATE_USER_LATE the user's row (HE_NOT_FOUND "User not found", HE_BAD_REQUEST
- * "Inactive user", HE_FORBIDDEN for a non-superuser, HE_DB_UNAVAILABLE). HE_OK with
- * r->auth_uid (and r->user once read); else *detail is the text to answer with (static).
+ * "Inactive user", HE_FORBIDDEN for a non-superuser, HE_DB_UNAVAILABLE), from in's headers.
+ * HE_OK with c->auth_uid (and c->user once read); else *detail is the text to answer with
+ * (static).
  */
-enum herr gate_run(struct http_request *r, unsigned flags, const char **detail);
+enum herr gate_run(const struct http_request *in, struct reqctx *c, unsigned flags, const char **detail);
 /*
  * For GATE_USER_LATE handlers, whose every answer comes after the user's checks (FastAPI's
  * order). gate_user reads and checks the caller: 0, or -1 once the error is answered.
- * gate_user_in runs sql, which selects AUTH_USER_COLS first for the caller (r->auth_uid)
+ * gate_user_in runs sql, which selects AUTH_USER_COLS first for the caller (x->ctx.auth_uid)
  * and then what the handler needs, and checks the caller from its row: one round trip.
  * 0 with *res (TUPLES_OK or COMMAND_OK; caller PQclears), or -1 once the error (the user's,
  * or the statement's own) is answered. sql must do nothing for a caller who fails the
  * checks: a read, or a write guarded in SQL by the user's row.
  */
-int gate_user(struct http_request *r);
-int gate_user_in(struct http_request *r, const char *sql, int n, const char *const *params, PGresult **res);
+int gate_user(struct exchange *x);
+int gate_user_in(struct exchange *x, const char *sql, int n, const char *const *params, PGresult **res);
 
 #endif

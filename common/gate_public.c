@@ -7,9 +7,10 @@
 #include "db.h"
 #include "log.h"
 
-enum herr gate_run(struct http_request *r, unsigned flags, const char **detail)
+enum herr gate_run(const struct http_request *in, struct reqctx *c, unsigned flags, const char **detail)
 {
-	(void)r;
+	(void)in;
+	(void)c;
 	*detail = NULL;
 	if (!(flags & (GATE_AUTH | GATE_SUPERUSER)))
 		return HE_OK;
@@ -18,9 +19,9 @@ enum herr gate_run(struct http_request *r, unsigned flags, const char **detail)
 	return HE_INTERNAL;
 }
 
-int gate_user(struct http_request *r)
+int gate_user(struct exchange *x)
 {
-	(void)r;     /* no route here authenticates, so there is never a caller to read */
+	(void)x;     /* no route here authenticates, so there is never a caller to read */
 	return 0;
 }
 
@@ -36,5 +37,5 @@ void db_prefork(void)
 
 void user_free(struct user *u)
 {
-	(void)u;     /* no user is ever read here: r->user stays NULL */
+	(void)u;     /* no user is ever read here: x->ctx.user stays NULL */
 }

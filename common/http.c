@@ -1,8 +1,6 @@
 /* http.c: request parsing from FastCGI/CGI params, bounded body reading, response writing. */
 #include "http.h"
-#include "auth.h"
 #include "config.h"
-#include "form.h"
 #include "num.h"
 #include <limits.h>
 #include "log.h"
@@ -75,15 +73,15 @@ fail:
 	return NULL;
 }
 
-int http_request_init(struct http_request *r, struct http_io *io)
+enum herr http_request_init(struct http_request *r, struct http_io *io, const char **detail)
 {
 	const char *cl, *rid, *q;
 
 	memset(r, 0, sizeof(*r));
+	*detail = NULL;
 	r->io = io;
 	r->content_length = -1;
 	buf_init(&r->body, 0);
-	verrs_init(&r->verrs);
 	r->method_str = http_param(r, "REQUEST_METHOD");
 	if (r->method_str == NULL)
 		r->method_str = "GET";
@@ -94,10 +92,8 @@ int http_request_init(struct http_request *r, struct http_io *io)
 	} else {
 		char u[UUID_STR_LEN + 1];
 		size_t i, o = 0;
-		if (uuid_v4(u) != 0) {
-			http_error(r, HE_INTERNAL, NULL);    /* no randomness: answer, without an id */
-			return -1;
-		}
+		if (uuid_v4(u) != 0)
+			return HE_INTERNAL;    /* no randomness: answer, without an id */
 		for (i = 0; u[i]; i++)
 			if (u[i] != '-')
 				r->request_id[o++] = u[i];
@@ -114,63 +110,49 @@ int http_request_init(struct http_request *r, struct http_io *io)
 
 	if ((r->uri = build_uri(r)) == NULL) {
 		r->uri = strdup("/");
-		http_error(r, HE_BAD_REQUEST, "Request URI too long");
-		return -1;
+		*detail = "Request URI too long";
+		return HE_BAD_REQUEST;
 	}
-	if (strlen(r->uri) > LIM_URI || r->uri[0] != '/') {
-		http_error(r, strlen(r->uri) > LIM_URI ? HE_BAD_REQUEST : HE_NO_ROUTE,
-		    strlen(r->uri) > LIM_URI ? "Request URI too long" : NULL);
-		return -1;
+	if (strlen(r->uri) > LIM_URI) {
+		*detail = "Request URI too long";
+		return HE_BAD_REQUEST;
 	}
+	if (r->uri[0] != '/')
+		return HE_NO_ROUTE;
 	q = strchr(r->uri, '?');
 	r->path_len = q ? (size_t)(q - r->uri) : strlen(r->uri);
 	r->query = q ? q + 1 : "";
 
 	cl = http_param(r, "CONTENT_LENGTH");
 	if (cl && *cl && num_parse(cl, 0, 0, LLONG_MAX, &r->content_length) != 0) {
-		http_error(r, HE_BAD_REQUEST, "Invalid Content-Length");
-		return -1;
+		*detail = "Invalid Content-Length";
+		return HE_BAD_REQUEST;
 	}
-	return 0;
+	return HE_OK;
 }
 
 void http_request_free(struct http_request *r)
 {
-	size_t i;
-
 	free(r->uri);
 	buf_free(&r->body);
-	for (i = 0; i < r->nparams; i++) {
-		free(r->param[i]);
-		free(r->param_name[i]);
-	}
-	for (i = 0; i < r->nhdrs; i++) {
-		free(r->hdr_name[i]);
-		free(r->hdr_value[i]);
-	}
-	verrs_free(&r->verrs);
-	jsonin_free(&r->jin);
-	if (r->qry_parsed)
-		query_free(&r->qry);
-	if (r->formq_parsed)
-		query_free(&r->formq);
-	if (r->form) {
-		form_free(r->form, r->nform);
-		free(r->form);
-	}
-	user_free(r->user);
-	log_set_request_id(NULL);
 	memset(r, 0, sizeof(*r));
 }
 
-const char *http_route_param(const struct http_request *r, const char *name)
+void http_response_init(struct http_response *w, const struct http_request *in)
+{
+	memset(w, 0, sizeof(*w));
+	w->req = in;
+}
+
+void http_response_free(struct http_response *w)
 {
 	size_t i;
 
-	for (i = 0; i < r->nparams; i++)
-		if (strcmp(r->param_name[i], name) == 0)
-			return r->param[i];
-	return NULL;
+	for (i = 0; i < w->nhdrs; i++) {
+		free(w->hdr_name[i]);
+		free(w->hdr_value[i]);
+	}
+	memset(w, 0, sizeof(*w));
 }
 
 static double mono_now(void)
@@ -285,18 +267,18 @@ ssize_t http_read_stream(struct http_request *r, char *buf, size_t n)
 	return got;
 }
 
-int http_add_header(struct http_request *r, const char *name, const char *value)
+int http_add_header(struct http_response *w, const char *name, const char *value)
 {
-	if (r->nhdrs >= LIM_HEADERS_OUT || strpbrk(value, "\r\n") || strlen(value) > LIM_HEADER_VALUE)
+	if (w->nhdrs >= LIM_HEADERS_OUT || strpbrk(value, "\r\n") || strlen(value) > LIM_HEADER_VALUE)
 		return -1;
-	r->hdr_name[r->nhdrs] = strdup(name);
-	r->hdr_value[r->nhdrs] = strdup(value);
-	if (r->hdr_name[r->nhdrs] == NULL || r->hdr_value[r->nhdrs] == NULL) {
-		free(r->hdr_name[r->nhdrs]);
-		free(r->hdr_value[r->nhdrs]);
+	w->hdr_name[w->nhdrs] = strdup(name);
+	w->hdr_value[w->nhdrs] = strdup(value);
+	if (w->hdr_name[w->nhdrs] == NULL || w->hdr_value[w->nhdrs] == NULL) {
+		free(w->hdr_name[w->nhdrs]);
+		free(w->hdr_value[w->nhdrs]);
 		return -1;
 	}
-	r->nhdrs++;
+	w->nhdrs++;
 	return 0;
 }
 
@@ -315,6 +297,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
 	case 411: return "Length Required";
 	case 413: return "Request Entity Too Large";
 	case 414: return "URI Too Long";
@@ -353,20 +336,21 @@ int http_origin_allowed(const struct http_request *r)
 	return 0;
 }
 
-void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len)
+void http_send(struct http_response *w, int status, const char *ctype, const char *body, size_t len)
 {
 	static const char too_big[] = "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n"
 	    "X-Content-Type-Options: nosniff\r\nContent-Length: 34\r\n\r\n{\"detail\":\"Internal Server Error\"}";
+	const struct http_request *r = w->req;
 	struct buf h;
 	size_t i;
 	int err;
 
-	if (r->headers_sent) {
+	if (w->headers_sent) {
 		log_error("response already sent; dropping a second one (status %d)", status);
 		return;
 	}
-	r->headers_sent = 1;
-	r->status = status;
+	w->headers_sent = 1;
+	w->status = status;
 	buf_init(&h, 128 * 1024);
 	err = buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype)
@@ -384,13 +368,13 @@ void http_send(struct http_request *r, int status, const char *ctype, const char
 			err |= buf_printf(&h, "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\n"
 			    "Vary: Origin\r\n", r->origin);
 	}
-	for (i = 0; i < r->nhdrs; i++)
-		err |= buf_printf(&h, "%s: %s\r\n", r->hdr_name[i], r->hdr_value[i]);
+	for (i = 0; i < w->nhdrs; i++)
+		err |= buf_printf(&h, "%s: %s\r\n", w->hdr_name[i], w->hdr_value[i]);
 	err |= buf_puts(&h, "\r\n");
 	if (err) {
 		/* out of memory: a bare 500 rather than a cut header block */
 		log_error("response headers could not be built (status %d)", status);
-		r->status = 500;
+		w->status = 500;
 		r->io->write(r->io->ctx, too_big, sizeof(too_big) - 1);
 	} else if (r->io->write(r->io->ctx, buf_cstr(&h), h.len) == 0 && len && r->method != HM_HEAD) {
 		r->io->write(r->io->ctx, body, len);
@@ -433,13 +417,13 @@ static int json_make_utf8(json_object *o)
 	}
 }
 
-void http_send_json(struct http_request *r, int status, json_object *o)
+void http_send_json(struct http_response *w, int status, json_object *o)
 {
 	const char *s;
 	size_t len;
 
 	if (o == NULL) {
-		http_send(r, 500, "application/json", "{\"detail\":\"Internal Server Error\"}", 34);
+		http_send(w, 500, "application/json", "{\"detail\":\"Internal Server Error\"}", 34);
 		return;
 	}
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -448,16 +432,16 @@ void http_send_json(struct http_request *r, int status, json_object *o)
 	if (s && !utf8_valid(s, len)) {
 		if (json_make_utf8(o) != 0) {
 			json_object_put(o);
-			http_send(r, 500, "application/json", "{\"detail\":\"Internal Server Error\"}", 34);
+			http_send(w, 500, "application/json", "{\"detail\":\"Internal Server Error\"}", 34);
 			return;
 		}
 		s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	}
-	http_send(r, status, "application/json", s, len);
+	http_send(w, status, "application/json", s, len);
 	json_object_put(o);
 }
 
-void http_error(struct http_request *r, enum herr e, const char *detail)
+void http_error(struct http_response *w, enum herr e, const char *detail)
 {
 	int status = 500;
 	const char *def = "Internal Server Error";
@@ -469,7 +453,7 @@ void http_error(struct http_request *r, enum herr e, const char *detail)
 	case HE_BAD_REQUEST: status = 400; def = "Bad Request"; break;
 	case HE_NOT_AUTHENTICATED:
 		status = 401; def = "Not authenticated";
-		http_add_header(r, "WWW-Authenticate", "Bearer");
+		http_add_header(w, "WWW-Authenticate", "Bearer");
 		break;
 	case HE_BAD_CREDENTIALS: status = 403; def = "Could not validate credentials"; detail = NULL; break;
 	case HE_FORBIDDEN: status = 403; def = "Not enough permissions"; break;
@@ -481,24 +465,36 @@ void http_error(struct http_request *r, enum herr e, const char *detail)
 	case HE_TOO_LARGE: status = 413; def = "Request body too large"; break;
 	case HE_UNSUPPORTED_TYPE: status = 415; def = "Unsupported Media Type"; break;
 	case HE_VALIDATION:
-		if (r->verrs.list == NULL || r->verrs.nomem)
-			break;
-		o = json_object_new_object();
-		if (o)
-			json_object_object_add(o, "detail", json_object_get(r->verrs.list));
-		http_send_json(r, 422, o);
-		return;
+		log_error("a 422 without its list (http_error_list answers it)");
+		break;
 	case HE_DB_UNAVAILABLE: status = 503; def = "Database unavailable"; break;
 	case HE_STORAGE_UNAVAILABLE: status = 503; def = "Storage unavailable"; break;
-	case HE_INTERNAL: detail = NULL; break;
+	case HE_PRECONDITION: status = 412; def = "Precondition Failed"; break;
+	case HE_SHORT_BODY: status = 400; def = "Upload shorter than the declared size"; break;
+	case HE_SOURCE: status = 400; def = "Upload body could not be read"; break;
+	case HE_BAD_KEY: case HE_GONE: case HE_INTERNAL: detail = NULL; break;
 	}
 	o = json_object_new_object();
 	if (o)
 		json_object_object_add(o, "detail", json_object_new_string(detail ? detail : def));
-	http_send_json(r, status, o);
+	http_send_json(w, status, o);
+}
+
+void http_error_list(struct http_response *w, const struct verrs *v)
+{
+	json_object *o;
+
+	if (v->list == NULL || v->nomem) {
+		http_error(w, HE_INTERNAL, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	if (o)
+		json_object_object_add(o, "detail", json_object_get(v->list));
+	http_send_json(w, 422, o);
 }
 
 char *http_encode_path(const char *s, size_t len)
 {
-	return pct_encode(s, len, "-._~!$&'()*+,;=:@/?", 1);
+	return pct_encode(s, len, PCT_URL, PCT_KEEP_ESCAPES);
 }

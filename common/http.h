@@ -1,4 +1,5 @@
-/* http.h: one request, built once from the FastCGI/CGI params; the response writer and error bodies. */
+/* http.h: the request (built once from the FastCGI/CGI params, its body read under a
+ * deadline) and the response (queued headers, the writer, error bodies): two types. */
 #ifndef FILES_HTTP_H
 #define FILES_HTTP_H
 #include <stddef.h>
@@ -9,8 +10,6 @@
 #include "flimits.h"
 #include "uuid.h"
 #include "valid.h"
-#include "jsonin.h"
-#include "query.h"
 
 
 /* Where a request's bytes come from and go to (FastCGI streams or CGI stdio). */
@@ -24,9 +23,8 @@ struct http_io {
 
 enum http_method { HM_GET, HM_HEAD, HM_POST, HM_PUT, HM_PATCH, HM_DELETE, HM_OPTIONS, HM_OTHER };
 
-struct user;
-struct form_field;
-
+/* What came in: the params, the headers the service reads, and the body's read state.
+ * http.c's reader functions take it; nothing here is a result of routing. */
 struct http_request {
 	struct http_io *io;
 	enum http_method method;
@@ -44,60 +42,54 @@ struct http_request {
 	double body_t0;                /* monotonic time of the first body read (0 before) */
 	long long body_got;            /* body bytes read so far, every reader together */
 	int body_timed_out;            /* the body stalled or trickled: answer 408, read no more */
-	/* route parameters, percent-decoded, owned; uuid ones normalised after validation */
-	char *param_name[LIM_ROUTE_PARAMS];
-	char *param[LIM_ROUTE_PARAMS];
-	size_t param_len[LIM_ROUTE_PARAMS];
-	size_t nparams;
-	struct verrs verrs;            /* validation errors collected before the handler */
-	struct jsonin jin;             /* the parsed JSON body, when the route declares fields */
-	struct jvalue jv[LIM_ROUTE_FIELDS]; /* typed values, in the route's field order (fields.h) */
-	struct query qry;              /* the parsed query, when a field reads it */
-	int qry_parsed;
-	struct query formq;            /* an urlencoded form body, when form fields read it */
-	int formq_parsed;
-	struct form_field *form;       /* the multipart form read for the fields, owned */
-	size_t nform;
-	struct user *user;             /* the authenticated caller, owned */
-	char auth_uid[UUID_STR_LEN + 1]; /* the bearer token's user, once checked ("" before) */
-	int auth_superuser;            /* the route requires a superuser (RF_SUPERUSER) */
-	/* response state */
+};
+
+/* What goes out: the status once sent and the headers queued for it. The writer functions
+ * take it; req is the request it answers (its io, HEAD, X-Request-ID and CORS origin). */
+struct http_response {
+	const struct http_request *req;
 	int status;
 	int headers_sent;
 	char *hdr_name[LIM_HEADERS_OUT], *hdr_value[LIM_HEADERS_OUT];
 	size_t nhdrs;
 };
 
-/* Build r from io (params, headers, request id). 0 ok, -1 on ENOMEM or an unusable request
- * (then a JSON error has been sent). */
-int http_request_init(struct http_request *r, struct http_io *io);
+/* Build in from io (params, headers, request id). HE_OK, or the error to answer with
+ * (HE_INTERNAL, HE_BAD_REQUEST, HE_NO_ROUTE) and its *detail (static, may be NULL). in is
+ * usable by http_response_init (and must be freed) whatever the result. */
+enum herr http_request_init(struct http_request *in, struct http_io *io, const char **detail);
 /* Release everything the request owns. */
-void http_request_free(struct http_request *r);
+void http_request_free(struct http_request *in);
 /* A FastCGI/CGI parameter, NULL when absent. */
-const char *http_param(const struct http_request *r, const char *name);
-/* Read the whole body into r->body, at most max bytes, with or without CONTENT_LENGTH.
+const char *http_param(const struct http_request *in, const char *name);
+/* Read the whole body into in->body, at most max bytes, with or without CONTENT_LENGTH.
  * HE_OK, HE_TOO_LARGE (a CONTENT_LENGTH over max is refused before any read; the rest is
  * never read), HE_TIMEOUT (BODY_READ_TIMEOUT_SECONDS, BODY_MIN_RATE) or HE_IO. */
-enum herr http_read_body(struct http_request *r, size_t max);
+enum herr http_read_body(struct http_request *in, size_t max);
 /* Read up to n body bytes straight from the client (for streaming handlers), never past
  * CONTENT_LENGTH when it was given: >0 bytes, 0 at the end of the body, -1 on error or
  * timeout (then http_body_error tells which). Under the same deadline as http_read_body. */
-ssize_t http_read_stream(struct http_request *r, char *buf, size_t n);
+ssize_t http_read_stream(struct http_request *in, char *buf, size_t n);
 /* After a failed body read: HE_TIMEOUT (answer 408) or HE_IO (the client is gone). */
-enum herr http_body_error(const struct http_request *r);
-/* Value of route parameter name (decoded/normalised), NULL when the route has none. */
-const char *http_route_param(const struct http_request *r, const char *name);
-
-/* Queue a response header; value must hold no CR/LF (refused: -1). Copies both. */
-int http_add_header(struct http_request *r, const char *name, const char *value);
-/* Send status, queued headers, CORS/X-Request-ID, Content-Type/Length and body (not for HEAD). */
-void http_send(struct http_request *r, int status, const char *ctype, const char *body, size_t len);
-/* Send o as JSON (consumes o). */
-void http_send_json(struct http_request *r, int status, json_object *o);
-/* The one mapping from error code to status and FastAPI body; detail NULL = the default text. */
-void http_error(struct http_request *r, enum herr e, const char *detail);
+enum herr http_body_error(const struct http_request *in);
 /* 1 when the request's Origin is allowed by CORS_ORIGINS. */
-int http_origin_allowed(const struct http_request *r);
+int http_origin_allowed(const struct http_request *in);
+
+/* An empty response to in (nothing queued, nothing sent). */
+void http_response_init(struct http_response *w, const struct http_request *in);
+/* Release the queued headers. */
+void http_response_free(struct http_response *w);
+/* Queue a response header; value must hold no CR/LF (refused: -1). Copies both. */
+int http_add_header(struct http_response *w, const char *name, const char *value);
+/* Send status, queued headers, CORS/X-Request-ID, Content-Type/Length and body (not for HEAD). */
+void http_send(struct http_response *w, int status, const char *ctype, const char *body, size_t len);
+/* Send o as JSON (consumes o). */
+void http_send_json(struct http_response *w, int status, json_object *o);
+/* The one mapping from error code to status and FastAPI body; detail NULL = the default text.
+ * HE_VALIDATION needs the list: http_error_list. */
+void http_error(struct http_response *w, enum herr e, const char *detail);
+/* HE_VALIDATION's answer: 422 with every error of v (500 when v ran out of memory). */
+void http_error_list(struct http_response *w, const struct verrs *v);
 /* Percent-encode a path for a Location header (keeps unreserved and '/'). Malloc'd. */
 char *http_encode_path(const char *s, size_t len);
 

@@ -29,6 +29,9 @@ enum jf_src {
 
 #define JF_REQUIRED 1u   /* absent -> missing */
 #define JF_NULLABLE 2u   /* null accepted (value stays absent) */
+/* A JS_FILE field the handler pulls as a stream (fields_stream_open), never spooled: the
+ * only body field of its table; fields_run leaves the body unread. */
+#define JF_STREAM   4u
 
 /*
  * One input of a route. Write tables with designated initialisers (members left out are 0:

@@ -78,7 +78,25 @@ enum media_type media_type_from_mime(const char *mime)
 	return MT_NONE;
 }
 
-const char *media_strerror(enum media_err e)
+/* Why an ingest step stopped: media's own reasons, each turned into the one error code
+ * (err.h) by code_of before it leaves this file, and into a log text by reason_text. */
+enum media_err {
+	ME_OK = 0,
+	ME_NOT_UPLOAD_URL,   /* 400 "Not an upload URL: ..." (step 0) */
+	ME_NOT_ISSUED,       /* 403: the key was not issued to the caller */
+	ME_INGESTED,         /* 400: the upload was ingested already */
+	ME_MISSING,          /* 400: no temp object (never uploaded, or swept) */
+	ME_TOO_LARGE,        /* 400: over MAX_UPLOAD_SIZE */
+	ME_WRONG_TYPE,       /* 400: the bytes are not the declared (or an allowed) type */
+	ME_CHANGED,          /* 409 "Upload changed during ingest": nothing kept */
+	ME_GONE,             /* the resource vanished under us (a racing abort / sweep): retry */
+	ME_STREAM,           /* the caller's stream failed (bulk: a broken archive entry) */
+	ME_STORAGE,          /* 503 "Storage unavailable" */
+	ME_DB,               /* 503 "Database unavailable" */
+	ME_INTERNAL,         /* 500 (logged) */
+};
+
+static const char *reason_text(enum media_err e)
 {
 	switch (e) {
 	case ME_OK:             return "ok";
@@ -98,7 +116,7 @@ const char *media_strerror(enum media_err e)
 	return "unknown media error";
 }
 
-enum herr media_herr(enum media_err e, const char **detail)
+static enum herr code_of(enum media_err e, const char **detail)
 {
 	*detail = NULL;
 	switch (e) {
@@ -113,7 +131,7 @@ enum herr media_herr(enum media_err e, const char **detail)
 	case ME_STREAM:         *detail = "Unreadable file"; return HE_BAD_REQUEST;
 	case ME_STORAGE:        return HE_STORAGE_UNAVAILABLE;
 	case ME_DB:             return HE_DB_UNAVAILABLE;
-	case ME_GONE:
+	case ME_GONE:           return HE_GONE;
 	case ME_INTERNAL:       return HE_INTERNAL;
 	}
 	return HE_INTERNAL;
@@ -258,20 +276,18 @@ static void media_key(const struct media_item *it, char *out, size_t n)
 	snprintf(out, n, "media/%s/file.%s", it->resource_id, it->ext);
 }
 
-static enum media_err from_storage(enum storage_err e)
+static enum media_err from_storage(enum herr e)
 {
 	switch (e) {
-	case ST_OK:           return ME_OK;
-	case ST_NOT_FOUND:    return ME_MISSING;
-	case ST_PRECONDITION: return ME_CHANGED;
-	case ST_TOO_LARGE:    return ME_TOO_LARGE;
-	case ST_SHORT:
-	case ST_READ_ERROR:   return ME_STREAM;
-	case ST_UNAVAILABLE:  return ME_STORAGE;
-	case ST_BAD_KEY:
-	case ST_ERROR:        return ME_INTERNAL;
+	case HE_OK:           return ME_OK;
+	case HE_NOT_FOUND:    return ME_MISSING;
+	case HE_PRECONDITION: return ME_CHANGED;
+	case HE_TOO_LARGE:    return ME_TOO_LARGE;
+	case HE_SHORT_BODY:
+	case HE_SOURCE:   return ME_STREAM;
+	case HE_STORAGE_UNAVAILABLE:  return ME_STORAGE;
+	default:                      return ME_INTERNAL;
 	}
-	return ME_INTERNAL;
 }
 
 static enum media_err from_db(enum herr e)
@@ -469,10 +485,10 @@ static enum media_err hash_temp(struct media_item *it, enum media_type declared,
 	const struct config *c = config_get();
 	struct storage_obj obj;
 	struct hasher h;
-	enum storage_err se;
+	enum herr se;
 	enum media_err me;
 
-	if ((se = storage_head(it->temp_key, &obj)) != ST_OK)
+	if ((se = storage_head(it->temp_key, &obj)) != HE_OK)
 		return from_storage(se);
 	if (obj.size > c->max_upload_size)
 		return ME_TOO_LARGE;
@@ -484,9 +500,9 @@ static enum media_err hash_temp(struct media_item *it, enum media_type declared,
 		return ME_INTERNAL;
 	}
 	se = storage_get(it->temp_key, obj.etag, hash_write, &h);
-	if (se == ST_READ_ERROR)
+	if (se == HE_SOURCE)
 		me = h.why == ME_TOO_LARGE ? ME_CHANGED : h.why;   /* longer than its HEAD: replaced */
-	else if (se != ST_OK)
+	else if (se != HE_OK)
 		me = from_storage(se);
 	else if (h.total != obj.size)
 		me = ME_CHANGED;
@@ -504,7 +520,7 @@ static enum media_err hash_temp(struct media_item *it, enum media_type declared,
 	return me;
 }
 
-enum media_err media_prepare_url(const char *url, const char *uid, struct media_item *out,
+static enum media_err prepare_url(const char *url, const char *uid, struct media_item *out,
     char **detail)
 {
 	const struct config *c = config_get();
@@ -589,14 +605,14 @@ static int read_head(struct hasher *h, storage_read_fn rd, void *ctx)
 	return EVP_DigestUpdate(h->md, h->head, h->nhead) == 1 ? 0 : -1;
 }
 
-enum media_err media_prepare_stream(storage_read_fn rd, void *ctx, long long max,
+static enum media_err prepare_stream(storage_read_fn rd, void *ctx, long long max,
     unsigned allowed, struct media_item *out)
 {
 	char key[STORAGE_KEY_MAX + 1], dst[STORAGE_KEY_MAX + 1];
 	struct hasher h;
 	struct replay rp = { rd, ctx, &h, 0, 0 };
 	struct storage_obj obj;
-	enum storage_err se;
+	enum herr se;
 	enum media_err me;
 	int hit_pending = 0;
 
@@ -622,7 +638,7 @@ enum media_err media_prepare_stream(storage_read_fn rd, void *ctx, long long max
 	media_key(out, key, sizeof(key));
 	rp.off = 0;
 	se = storage_put_stream(key, replay_read, &rp, -1, max, media_type_mime(h.type), &obj);
-	if (se != ST_OK) {
+	if (se != HE_OK) {
 		me = rp.failed ? ME_STREAM : from_storage(se);
 		goto out;
 	}
@@ -641,9 +657,9 @@ enum media_err media_prepare_stream(storage_read_fn rd, void *ctx, long long max
 		goto out;
 	/* A hit: the existing resource's object gets these same bytes if it is still pending. */
 	media_key(out, dst, sizeof(dst));
-	if (hit_pending && (se = storage_copy(key, dst, NULL)) != ST_OK)
+	if (hit_pending && (se = storage_copy(key, dst, NULL)) != HE_OK)
 		me = from_storage(se);
-	if (storage_delete(key) != ST_OK)
+	if (storage_delete(key) != HE_OK)
 		log_warn("media: could not delete %s (the sweeper will)", key);
 out:
 	hasher_free(&h);
@@ -652,7 +668,7 @@ out:
 
 /* ------------------------------------------------------------------ attach, finish, abort */
 
-enum media_err media_attach(const struct media_item *it, const char *entity_type,
+static enum media_err attach(const struct media_item *it, const char *entity_type,
     const char *entity_id, const char *role, int position)
 {
 	/* The UPDATE locks the row: a racing abort or sweep (DELETE ... WHERE state = 'pending')
@@ -696,13 +712,53 @@ out:
 	return me;
 }
 
+/* A refused prepare: its reason into the item, its code out (with a malloc'd detail when
+ * detail is given and none was set). */
+static enum herr refused(enum media_err me, struct media_item *it, char **detail)
+{
+	const char *d;
+	enum herr e = code_of(me, &d);
+
+	if (e == HE_OK)
+		return e;
+	it->why = reason_text(me);
+	if (detail && *detail == NULL && d)
+		*detail = strdup(d);     /* NULL on ENOMEM: the code's own text */
+	return e;
+}
+
+enum herr media_prepare_url(const char *url, const char *uid, struct media_item *out, char **detail)
+{
+	return refused(prepare_url(url, uid, out, detail), out, detail);
+}
+
+enum herr media_prepare_stream(storage_read_fn rd, void *ctx, long long max, unsigned allowed,
+    struct media_item *out)
+{
+	return refused(prepare_stream(rd, ctx, max, allowed, out), out, NULL);
+}
+
+enum herr media_attach(const struct media_item *it, const char *entity_type, const char *entity_id,
+    const char *role, int position, const char **detail)
+{
+	enum media_err me = attach(it, entity_type, entity_id, role, position);
+	const char *d;
+	enum herr e = code_of(me, &d);
+
+	if (detail)
+		*detail = d;
+	if (e != HE_OK)
+		log_info("media: attach of %s refused: %s", it->resource_id, reason_text(me));
+	return e;
+}
+
 void media_finish(struct media_item *it)
 {
-	enum storage_err e;
+	enum herr e;
 
-	if (it->temp_key[0] && (e = storage_delete(it->temp_key)) != ST_OK)
+	if (it->temp_key[0] && (e = storage_delete(it->temp_key)) != HE_OK)
 		log_warn("media: could not delete %s after ingest: %s (the sweeper will)", it->temp_key,
-		    storage_strerror(e));
+		    herr_str(e));
 	it->temp_key[0] = '\0';
 	it->created = 0;
 }
@@ -715,15 +771,15 @@ void media_abort(struct media_item *it)
 	char key[STORAGE_KEY_MAX + 1];
 	const char *p[1] = { it->resource_id };
 	PGresult *res = NULL;
-	enum storage_err se;
+	enum herr se;
 
 	if (!it->created)
 		return;
 	/* Row first: a crash in between leaves an object without a row, which the sweeper takes. */
 	if (db_exec(&res, del, 1, p) == HE_OK && PQntuples(res) == 1) {
 		media_key(it, key, sizeof(key));
-		if ((se = storage_delete(key)) != ST_OK)
-			log_warn("media: could not delete %s: %s (the sweeper will)", key, storage_strerror(se));
+		if ((se = storage_delete(key)) != HE_OK)
+			log_warn("media: could not delete %s: %s (the sweeper will)", key, herr_str(se));
 	}
 	PQclear(res);
 	it->created = 0;

@@ -50,26 +50,15 @@ enum media_type {
 };
 #define MT_IMAGES ((1u << MT_JPEG) | (1u << MT_PNG) | (1u << MT_WEBP) | (1u << MT_GIF) | (1u << MT_AVIF))
 
-enum media_err {
-	ME_OK = 0,
-	ME_NOT_UPLOAD_URL,   /* 400 "Not an upload URL: ..." (step 0) */
-	ME_NOT_ISSUED,       /* 403: the key was not issued to the caller */
-	ME_INGESTED,         /* 400: the upload was ingested already */
-	ME_MISSING,          /* 400: no temp object (never uploaded, or swept) */
-	ME_TOO_LARGE,        /* 400: over MAX_UPLOAD_SIZE */
-	ME_WRONG_TYPE,       /* 400: the bytes are not the declared (or an allowed) type */
-	ME_CHANGED,          /* 409 "Upload changed during ingest": nothing kept */
-	ME_GONE,             /* the resource vanished under us (a racing abort / sweep): retry */
-	ME_STREAM,           /* the caller's stream failed (bulk: a broken archive entry) */
-	ME_STORAGE,          /* 503 "Storage unavailable" */
-	ME_DB,               /* 503 "Database unavailable" */
-	ME_INTERNAL,         /* 500 (logged) */
-};
-
-/* Short text for logs and the bulk import's error entries. */
-const char *media_strerror(enum media_err e);
-/* The HTTP error for e (http_error code); *detail gets the detail text (static) or NULL. */
-enum herr media_herr(enum media_err e, const char **detail);
+/*
+ * Every step returns the service's error code (err.h): HE_OK; HE_BAD_REQUEST (not an upload
+ * URL, already ingested, no temp object, over MAX_UPLOAD_SIZE, bytes not the declared or an
+ * allowed type, an unreadable stream), HE_FORBIDDEN (the key was not issued to the caller),
+ * HE_CONFLICT (the upload changed during the ingest: nothing kept), HE_GONE (the resource
+ * vanished under us, a racing abort or sweep: roll back and prepare again),
+ * HE_STORAGE_UNAVAILABLE, HE_DB_UNAVAILABLE, HE_INTERNAL (logged). A refused prepare also
+ * says why in its item (why: a short text for logs and the bulk import's driver).
+ */
 
 /* One prepared file: what media_attach, media_finish and media_abort need. Plain data. */
 struct media_item {
@@ -81,6 +70,7 @@ struct media_item {
 	int created;                          /* this ingest inserted the pending row */
 	char upload_id[UUID_STR_LEN + 1];     /* from a temp URL: the uploads row ("" for a stream) */
 	char temp_key[STORAGE_KEY_MAX + 1];   /* from a temp URL: deleted by media_finish ("" stream) */
+	const char *why;                      /* a refused prepare: its reason, for logs (static) */
 };
 
 /* The sniffed type of the first n bytes of a file (MT_NONE when none of ours). Pure. */
@@ -107,31 +97,32 @@ char *media_item_url(const struct config *c, const struct media_item *it);
  * issued, 400 ingested), HEAD (400 missing / over the limit), the hashed GET with If-Match
  * and the sniff against the upload's declared type (400), then dedup: a 'pending' row and
  * the copy with x-amz-copy-source-if-match (409 when the object changed), or the existing
- * resource. On failure *detail may be set to a malloc'd detail text (caller frees) and
- * nothing is kept. Autocommit: call outside a transaction.
+ * resource. On failure *detail is the malloc'd detail to answer with (caller frees; NULL:
+ * the code's own text) and nothing is kept. Autocommit: call outside a transaction.
  */
-enum media_err media_prepare_url(const char *url, const char *uid, struct media_item *out,
+enum herr media_prepare_url(const char *url, const char *uid, struct media_item *out,
     char **detail);
 /*
  * Steps 2-3 for a byte stream (an archive entry): read rd to its end (at most max bytes:
- * ME_TOO_LARGE), sniff the first bytes (allowed: a mask of 1u << enum media_type, e.g.
- * MT_IMAGES; else ME_WRONG_TYPE), hash while storing it straight at a fresh
+ * HE_BAD_REQUEST), sniff the first bytes (allowed: a mask of 1u << enum media_type, e.g.
+ * MT_IMAGES; else HE_BAD_REQUEST), hash while storing it straight at a fresh
  * media/{id}/file.{ext} (a crash then leaves an object without a row: the sweeper's), then
  * insert its pending row, or on a dedup hit drop that object and use the existing
  * resource. Never holds the stream in memory.
  * Autocommit: call outside a transaction.
  */
-enum media_err media_prepare_stream(storage_read_fn rd, void *ctx, long long max,
+enum herr media_prepare_stream(storage_read_fn rd, void *ctx, long long max,
     unsigned allowed, struct media_item *out);
 
 /*
  * Step 4, inside the caller's transaction (db_begin): an attachment of it to
  * (entity_type, entity_id) with role "cover" or "gallery" at position, the resource made
- * 'ready', and for a temp upload the ingested mark (ME_INGESTED if another ingest took it
- * first). ME_GONE when the resource was removed meanwhile: roll back and prepare again.
+ * 'ready', and for a temp upload the ingested mark (HE_BAD_REQUEST with *detail "Upload
+ * already ingested" if another ingest took it first; detail may be NULL). HE_GONE when the
+ * resource was removed meanwhile: roll back and prepare again.
  */
-enum media_err media_attach(const struct media_item *it, const char *entity_type,
-    const char *entity_id, const char *role, int position);
+enum herr media_attach(const struct media_item *it, const char *entity_type,
+    const char *entity_id, const char *role, int position, const char **detail);
 /* After the caller's commit: delete the temp object (best effort; the sweeper takes leftovers). */
 void media_finish(struct media_item *it);
 /* After a failure or rollback: drop what this ingest made and nobody attached (its pending

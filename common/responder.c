@@ -108,18 +108,19 @@ static int cgi_write(void *ctx, const char *buf, size_t n)
 
 void responder_handle(struct http_io *io, const struct route *t, size_t n)
 {
-	struct http_request r;
+	struct exchange x;
 	struct timespec t0, t1;
 	long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (http_request_init(&r, io) == 0)
-		route_dispatch(&r, t, n);
+	if (exchange_init(&x, io) == 0)
+		route_dispatch(&x, t, n);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	if (r.status >= 500)
-		log_error("%s %.*s -> %d (%ld ms)", r.method_str, (int)r.path_len, r.uri ? r.uri : "", r.status, ms);
-	http_request_free(&r);
+	if (x.out.status >= 500)
+		log_error("%s %.*s -> %d (%ld ms)", x.in.method_str, (int)x.in.path_len, x.in.uri ? x.in.uri : "",
+		    x.out.status, ms);
+	exchange_free(&x);
 }
 
 #define DRAIN_CHECK_MS 200   /* wait for more stdin once the answer is out */

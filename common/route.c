@@ -133,8 +133,8 @@ int route_check(const struct route *t, size_t n, char *err, size_t errlen)
 
 	for (i = 0; i < n; i++) {
 		const struct route *rt = &t[i];
-		if (rt->method == NULL || rt->pattern == NULL || rt->fn == NULL) {
-			snprintf(err, errlen, "route %zu: method, pattern and handler are required", i);
+		if (rt->method == NULL || rt->pattern == NULL || (rt->fn == NULL) != ((rt->flags & RF_SPACE) != 0)) {
+			snprintf(err, errlen, "route %zu: method, pattern and handler (none for RF_SPACE) are required", i);
 			return -1;
 		}
 		if ((np = pattern_params(rt->pattern)) < 0 || np > LIM_ROUTE_PARAMS) {
@@ -151,11 +151,11 @@ int route_check(const struct route *t, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
-static int method_matches(const struct route *rt, const struct http_request *r)
+static int method_matches(const struct route *rt, const struct exchange *x)
 {
-	if (strcmp(rt->method, r->method_str) == 0)
+	if (strcmp(rt->method, x->in.method_str) == 0)
 		return 1;
-	return r->method == HM_HEAD && strcmp(rt->method, "GET") == 0;
+	return x->in.method == HM_HEAD && strcmp(rt->method, "GET") == 0;
 }
 
 /* 1 when method already stands in the comma-separated list. */
@@ -172,19 +172,19 @@ static int method_listed(const char *list, const char *method)
 	return 0;
 }
 
-static void preflight(struct http_request *r)
+static void preflight(struct exchange *x)
 {
-	if (!http_origin_allowed(r)) {
-		http_error(r, HE_BAD_REQUEST, "Disallowed CORS origin");
+	if (!http_origin_allowed(&x->in)) {
+		http_error(&x->out, HE_BAD_REQUEST, "Disallowed CORS origin");
 		return;
 	}
-	http_add_header(r, "Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
-	http_add_header(r, "Access-Control-Max-Age", "600");
+	http_add_header(&x->out, "Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+	http_add_header(&x->out, "Access-Control-Max-Age", "600");
 	/* Allowing every header, Starlette echoes the requested list; one with CR/LF is refused by http_add_header. */
-	if (r->acr_headers && *r->acr_headers)
-		http_add_header(r, "Access-Control-Allow-Headers", r->acr_headers);
+	if (x->in.acr_headers && *x->in.acr_headers)
+		http_add_header(&x->out, "Access-Control-Allow-Headers", x->in.acr_headers);
 	/* Starlette answers "OK" as text; an empty body keeps every response free of non-JSON content. */
-	http_send(r, 200, NULL, "", 0);
+	http_send(&x->out, 200, NULL, "", 0);
 }
 
 static void free_match(char **names, char **vals, int n)
@@ -194,24 +194,24 @@ static void free_match(char **names, char **vals, int n)
 }
 
 /* 307 to the other slash form when some route has it (FastAPI's redirect_slashes). */
-static int try_redirect(struct http_request *r, const struct route *t, size_t n)
+static int try_redirect(struct exchange *x, const struct route *t, size_t n)
 {
 	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS], *alt, *loc;
 	size_t vl[LIM_ROUTE_PARAMS], i, alen;
 	int found = 0;
 
-	if (r->path_len <= 1)
+	if (x->in.path_len <= 1)
 		return 0;
-	if ((alt = malloc(r->path_len + 2)) == NULL)
+	if ((alt = malloc(x->in.path_len + 2)) == NULL)
 		return 0;
-	memcpy(alt, r->uri, r->path_len);
-	if (r->uri[r->path_len - 1] == '/')
-		alen = r->path_len - 1;
+	memcpy(alt, x->in.uri, x->in.path_len);
+	if (x->in.uri[x->in.path_len - 1] == '/')
+		alen = x->in.path_len - 1;
 	else
-		alt[r->path_len] = '/', alen = r->path_len + 1;
+		alt[x->in.path_len] = '/', alen = x->in.path_len + 1;
 	alt[alen] = '\0';
 	for (i = 0; i < n && !found; i++) {
-		int m = route_match(t[i].pattern, alt, alen, names, vals, vl, LIM_ROUTE_PARAMS);
+		int m = (t[i].flags & RF_SPACE) ? -1 : route_match(t[i].pattern, alt, alen, names, vals, vl, LIM_ROUTE_PARAMS);
 		if (m >= 0) {
 			free_match(names, vals, m);
 			found = 1;
@@ -221,15 +221,15 @@ static int try_redirect(struct http_request *r, const struct route *t, size_t n)
 		struct buf b;
 		buf_init(&b, LIM_URI * 3 + 16);
 		/* Never echo raw bytes into a header: re-encode anything outside the URL alphabet. */
-		if (buf_append(&b, alt, alen) || (*r->query && (buf_puts(&b, "?") || buf_puts(&b, r->query))))
+		if (buf_append(&b, alt, alen) || (*x->in.query && (buf_puts(&b, "?") || buf_puts(&b, x->in.query))))
 			loc = NULL;
 		else
 			loc = http_encode_path(buf_cstr(&b), b.len);
 		buf_free(&b);
-		if (loc && http_add_header(r, "Location", loc) == 0)
-			http_send(r, 307, NULL, "", 0);
+		if (loc && http_add_header(&x->out, "Location", loc) == 0)
+			http_send(&x->out, 307, NULL, "", 0);
 		else
-			http_error(r, HE_INTERNAL, NULL);
+			http_error(&x->out, HE_INTERNAL, NULL);
 		free(loc);
 	}
 	free(alt);
@@ -271,30 +271,19 @@ int route_has_dot_segment(const char *p, size_t len)
 	return 0;
 }
 
-/* URL spaces whose dot-segment 400 has its own detail, known to every responder: lighttpd
- * resolves the segments first and may hand the raw path to another responder than the
- * space's own (whose table says the same through .bad_path). */
-static const struct { const char *prefix, *detail; } bad_path_spaces[] = {
-	{ "/files/", "Invalid file path" },
-};
-
-/* The 400 detail for a . or .. segment: that of the route the path falls under, if any. */
-static const char *bad_path_detail(const struct http_request *r, const struct route *t, size_t n)
+/* The 400 detail for a . or .. segment: that of the route the path falls under, if any
+ * (RF_SPACE entries included: lighttpd resolves the segments first and may hand the raw
+ * path to another responder than the space's own). */
+static const char *bad_path_detail(const struct exchange *x, const struct route *t, size_t n)
 {
 	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS];
-	size_t vl[LIM_ROUTE_PARAMS], i, pl;
+	size_t vl[LIM_ROUTE_PARAMS], i;
 	int m;
-
-	for (i = 0; i < sizeof(bad_path_spaces) / sizeof(bad_path_spaces[0]); i++) {
-		pl = strlen(bad_path_spaces[i].prefix);
-		if (r->path_len >= pl && memcmp(r->uri, bad_path_spaces[i].prefix, pl) == 0)
-			return bad_path_spaces[i].detail;
-	}
 
 	for (i = 0; i < n; i++) {
 		if (t[i].bad_path == NULL)
 			continue;
-		m = route_match(t[i].pattern, r->uri, r->path_len, names, vals, vl, LIM_ROUTE_PARAMS);
+		m = route_match(t[i].pattern, x->in.uri, x->in.path_len, names, vals, vl, LIM_ROUTE_PARAMS);
 		if (m >= 0) {
 			free_match(names, vals, m);
 			return t[i].bad_path;
@@ -304,19 +293,19 @@ static const char *bad_path_detail(const struct http_request *r, const struct ro
 }
 
 /* Path parameters of a plain {name} are UUIDs: checked and normalised (422 entries). */
-static int check_uuid_params(struct http_request *r, const enum ptype *types)
+static int check_uuid_params(struct exchange *x, const enum ptype *types)
 {
 	char norm[UUID_STR_LEN + 1];
 	size_t i;
 
-	for (i = 0; i < r->nparams; i++) {
+	for (i = 0; i < x->ctx.nparams; i++) {
 		if (types[i] != P_UUID ||
-		    valid_uuid(&r->verrs, "path", r->param_name[i], r->param[i], r->param_len[i], norm) != 0)
+		    valid_uuid(&x->ctx.verrs, "path", x->ctx.param_name[i], x->ctx.param[i], x->ctx.param_len[i], norm) != 0)
 			continue;
-		free(r->param[i]);
-		r->param[i] = strdup(norm);
-		r->param_len[i] = UUID_STR_LEN;
-		if (r->param[i] == NULL)
+		free(x->ctx.param[i]);
+		x->ctx.param[i] = strdup(norm);
+		x->ctx.param_len[i] = UUID_STR_LEN;
+		if (x->ctx.param[i] == NULL)
 			return -1;
 	}
 	return 0;
@@ -324,17 +313,18 @@ static int check_uuid_params(struct http_request *r, const enum ptype *types)
 
 /* Answer the first error of the checks: through the late user check when the user's errors
  * must come first (FastAPI's order). */
-static void refuse(struct http_request *r, const struct route *hit, enum herr e, const char *detail)
+static void refuse(struct exchange *x, const struct route *hit, enum herr e, const char *detail)
 {
 	if (e == HE_TOO_LARGE && detail == NULL)
 		detail = hit->too_large ? hit->too_large : "Request body too large";
-	if (e == HE_IO || gate_user(r) == 0)
-		http_error(r, e, detail);
+	if (e == HE_IO || gate_user(x) != 0)
+		return;
+	exchange_error(x, e, detail);
 }
 
-/* Match r against t[n]: the route (its parameters into r, their types into types), or NULL
+/* Match x against t[n]: the route (its parameters into x->ctx, their types into types), or NULL
  * once answered (405 with Allow, 307, 404, 500). */
-static const struct route *match(struct http_request *r, const struct route *t, size_t n, enum ptype *types)
+static const struct route *match(struct exchange *x, const struct route *t, size_t n, enum ptype *types)
 {
 	char *names[LIM_ROUTE_PARAMS], *vals[LIM_ROUTE_PARAMS];
 	size_t vl[LIM_ROUTE_PARAMS], i, k;
@@ -345,40 +335,42 @@ static const struct route *match(struct http_request *r, const struct route *t, 
 
 	buf_init(&allow, 256);
 	for (i = 0; i < n; i++) {
-		if ((mm = match_typed(t[i].pattern, r->uri, r->path_len, names, vals, vl, ty, LIM_ROUTE_PARAMS)) == -1)
+		if (t[i].flags & RF_SPACE)
+			continue;
+		if ((mm = match_typed(t[i].pattern, x->in.uri, x->in.path_len, names, vals, vl, ty, LIM_ROUTE_PARAMS)) == -1)
 			continue;
 		if (mm == -2 || (!method_listed(buf_cstr(&allow), t[i].method) &&
 		    buf_printf(&allow, "%s%s", allow.len ? ", " : "", t[i].method) != 0)) {
 			free_match(names, vals, mm > 0 ? mm : 0);
 			buf_free(&allow);
-			http_error(r, HE_INTERNAL, NULL);
+			http_error(&x->out, HE_INTERNAL, NULL);
 			return NULL;
 		}
 		path_hit = 1;
-		if (hit == NULL && method_matches(&t[i], r)) {
+		if (hit == NULL && method_matches(&t[i], x)) {
 			hit = &t[i];
 			for (k = 0; k < (size_t)mm; k++) {
-				r->param_name[k] = names[k];
-				r->param[k] = vals[k];
-				r->param_len[k] = vl[k];
+				x->ctx.param_name[k] = names[k];
+				x->ctx.param[k] = vals[k];
+				x->ctx.param_len[k] = vl[k];
 				types[k] = ty[k];
 			}
-			r->nparams = (size_t)mm;
+			x->ctx.nparams = (size_t)mm;
 		} else {
 			free_match(names, vals, mm);
 		}
 	}
 	if (hit == NULL && path_hit) {
-		http_add_header(r, "Allow", buf_cstr(&allow));
-		http_error(r, HE_METHOD, NULL);
-	} else if (hit == NULL && !try_redirect(r, t, n)) {
-		http_error(r, HE_NO_ROUTE, NULL);
+		http_add_header(&x->out, "Allow", buf_cstr(&allow));
+		http_error(&x->out, HE_METHOD, NULL);
+	} else if (hit == NULL && !try_redirect(x, t, n)) {
+		http_error(&x->out, HE_NO_ROUTE, NULL);
 	}
 	buf_free(&allow);
 	return hit;
 }
 
-void route_dispatch(struct http_request *r, const struct route *t, size_t n)
+void route_dispatch(struct exchange *x, const struct route *t, size_t n)
 {
 	enum ptype hit_types[LIM_ROUTE_PARAMS];
 	const struct route *hit;
@@ -386,53 +378,53 @@ void route_dispatch(struct http_request *r, const struct route *t, size_t n)
 	size_t body_max;
 	enum herr e;
 
-	if (r->method == HM_OPTIONS && r->origin && r->acr_method && config_get()->n_cors_origins) {
-		preflight(r);
+	if (x->in.method == HM_OPTIONS && x->in.origin && x->in.acr_method && config_get()->n_cors_origins) {
+		preflight(x);
 		return;
 	}
 	/* The web server may have resolved these segments before choosing this responder
 	 * (lighttpd does): refused here whichever responder gets them, as Apache refuses them. */
-	if (route_has_dot_segment(r->uri, r->path_len)) {
-		http_error(r, HE_BAD_REQUEST, bad_path_detail(r, t, n));
+	if (route_has_dot_segment(x->in.uri, x->in.path_len)) {
+		http_error(&x->out, HE_BAD_REQUEST, bad_path_detail(x, t, n));
 		return;
 	}
-	if ((hit = match(r, t, n, hit_types)) == NULL)
+	if ((hit = match(x, t, n, hit_types)) == NULL)
 		return;
 
 	/* A body declared over the limit is refused before anything is read (never drained). */
 	body_max = hit->body_max ? hit->body_max : LIM_JSON_BODY;
 	if ((fields_body(hit->fields, hit->fields ? hit->nfields : 0) || (hit->flags & RF_BODY)) &&
-	    r->content_length > (long long)body_max) {
-		refuse(r, hit, HE_TOO_LARGE, NULL);
+	    x->in.content_length > (long long)body_max) {
+		refuse(x, hit, HE_TOO_LARGE, NULL);
 		return;
 	}
 	/* The gate, from the headers alone: no body byte is read for a caller it refuses. */
-	if ((e = gate_run(r, hit->flags, &detail)) != HE_OK) {
-		http_error(r, e, detail);
+	if ((e = gate_run(&x->in, &x->ctx, hit->flags, &detail)) != HE_OK) {
+		http_error(&x->out, e, detail);
 		return;
 	}
 	if (hit->flags & RF_DEPRECATED)
-		http_add_header(r, "Deprecation", "true");   /* on every answer past the gate */
+		http_add_header(&x->out, "Deprecation", "true");   /* on every answer past the gate */
 	/* Validation: path parameters and the field table, every error reported together. */
-	if (check_uuid_params(r, hit_types) != 0) {
-		http_error(r, HE_INTERNAL, NULL);
+	if (check_uuid_params(x, hit_types) != 0) {
+		http_error(&x->out, HE_INTERNAL, NULL);
 		return;
 	}
 	if (hit->fields)
-		e = fields_run(r, hit->fields, hit->nfields, body_max, &detail);
+		e = fields_run(&x->in, &x->ctx, hit->fields, hit->nfields, body_max, &detail);
 	else
-		e = (hit->flags & RF_BODY) ? http_read_body(r, body_max) : HE_OK;
+		e = (hit->flags & RF_BODY) ? http_read_body(&x->in, body_max) : HE_OK;
 	if (e != HE_OK && e != HE_VALIDATION) {
-		refuse(r, hit, e, detail);
+		refuse(x, hit, e, detail);
 		return;
 	}
-	if (verrs_count(&r->verrs) || r->verrs.nomem) {
-		refuse(r, hit, r->verrs.nomem ? HE_INTERNAL : HE_VALIDATION, NULL);
+	if (verrs_count(&x->ctx.verrs) || x->ctx.verrs.nomem) {
+		refuse(x, hit, x->ctx.verrs.nomem ? HE_INTERNAL : HE_VALIDATION, NULL);
 		return;
 	}
-	hit->fn(r);
-	if (!r->headers_sent) {
+	hit->fn(x);
+	if (!x->out.headers_sent) {
 		log_error("handler for %s %s sent no response", hit->method, hit->pattern);
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 	}
 }

@@ -2,20 +2,24 @@
 #ifndef FILES_ROUTE_H
 #define FILES_ROUTE_H
 #include <stddef.h>
-#include "http.h"
+#include "exchange.h"
 #include "jsonin.h"
 #include "gate.h"
 #include "fields.h"
 
-typedef void (*route_handler)(struct http_request *r);
+/* A handler: x->in the request, x->ctx its typed values and caller, x->out its answer. */
+typedef void (*route_handler)(struct exchange *x);
 
 #define RF_AUTH      GATE_AUTH       /* bearer token and an active user required */
 #define RF_SUPERUSER GATE_SUPERUSER  /* ... who is a superuser (implies RF_AUTH) */
-#define RF_BODY      4u   /* without fields: the body is read into r->body (at most body_max) */
+#define RF_BODY      4u   /* without fields: the body is read into x->in.body (at most body_max) */
 /* With RF_AUTH: only the token is checked before the handler, which checks the user itself
  * (gate_user, or gate_user_in to read the user in its own first statement). */
 #define RF_USER_LATE GATE_USER_LATE
 #define RF_DEPRECATED 16u /* every answer past the gate carries Deprecation: true */
+/* Not a route of this responder but another's URL space (fn NULL), never matched: listed
+ * only for its .bad_path, the 400 detail of a dot segment under it (see route_dispatch). */
+#define RF_SPACE     32u
 
 struct route {
 	const char *method;          /* "GET", "POST", ...; GET routes answer HEAD too */
@@ -44,10 +48,7 @@ int route_check(const struct route *t, size_t n, char *err, size_t errlen);
  * headers, before any body byte is read), the field table (path, query, body: 422, every
  * error at once, after the user's checks; 408 for a body too slow), then the handler.
  */
-void route_dispatch(struct http_request *r, const struct route *t, size_t n);
-/* Old names of the gate's late user checks (gate.h). */
-#define route_user gate_user
-#define route_user_in gate_user_in
+void route_dispatch(struct exchange *x, const struct route *t, size_t n);
 /* 1 when the raw path[0..len) has a "." or ".." segment, the dots plain or %2e, the
  * separators '/' or an encoded slash or backslash (%2f, %5c); else 0. */
 int route_has_dot_segment(const char *path, size_t len);

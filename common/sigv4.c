@@ -1,5 +1,6 @@
 /* sigv4.c: AWS Signature Version 4 canonical forms, signing keys, header signing and presigned URLs (see sigv4.h). */
 #include "sigv4.h"
+#include "pctenc.h"
 
 #include <string.h>
 #include <strings.h>
@@ -18,7 +19,6 @@
 #define CRED_MAX         (MAX_AKID + 1 + SCOPE_MAX)
 
 static const char hexdig_lower[] = "0123456789abcdef";
-static const char hexdig_upper[] = "0123456789ABCDEF";
 
 /* ---------------------------------------------------------------- crypto */
 
@@ -245,29 +245,14 @@ const char *sigv4_strerror(enum sigv4_status st)
 
 enum sigv4_status sigv4_uri_encode(const char *s, size_t len, int keep_slash, struct buf *out)
 {
-	char chunk[384];
-	size_t i, n = 0;
-	enum sigv4_status st;
-
 	if (s == NULL && len > 0)
 		return SIGV4_EINVAL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (n + 3 > sizeof(chunk)) {
-			if ((st = put(out, chunk, n)) != SIGV4_OK)
-				return st;
-			n = 0;
-		}
-		if (is_unreserved(c) || (c == '/' && keep_slash)) {
-			chunk[n++] = (char)c;
-		} else {
-			chunk[n++] = '%';
-			chunk[n++] = hexdig_upper[c >> 4];
-			chunk[n++] = hexdig_upper[c & 15];
-		}
+	/* AWS's UriEncode is RFC 3986's with upper-case hex: the shared encoder's unreserved set */
+	switch (pct_encode_buf(out, s, len, keep_slash ? PCT_PATH : PCT_UNRESERVED, 0)) {
+	case 0: return SIGV4_OK;
+	case -2: return SIGV4_ETOOBIG;
+	default: return SIGV4_ENOMEM;
 	}
-	return n ? put(out, chunk, n) : SIGV4_OK;
 }
 
 static int seg_is(const char *p, size_t n, const char *lit)

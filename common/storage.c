@@ -1,4 +1,4 @@
-/* storage.c: the storage interface: key rules, error texts and dispatch to the configured backend. */
+/* storage.c: the storage interface: key rules and dispatch to the configured backend. */
 #include "storage.h"
 #include "storage_int.h"
 #include "fdio.h"
@@ -8,36 +8,6 @@
 #include <unistd.h>
 
 static const struct storage_ops *backend;   /* set by storage_init, NULL before */
-
-enum herr storage_herr(enum storage_err e, const char **detail)
-{
-	*detail = NULL;
-	switch (e) {
-	case ST_OK: return HE_OK;
-	case ST_TOO_LARGE: *detail = "Upload larger than allowed"; return HE_TOO_LARGE;
-	case ST_SHORT: *detail = "Upload shorter than the declared size"; return HE_BAD_REQUEST;
-	case ST_READ_ERROR: *detail = "Upload body could not be read"; return HE_BAD_REQUEST;
-	case ST_UNAVAILABLE: return HE_STORAGE_UNAVAILABLE;
-	case ST_NOT_FOUND: case ST_PRECONDITION: case ST_BAD_KEY: case ST_ERROR: break;
-	}
-	return HE_INTERNAL;
-}
-
-const char *storage_strerror(enum storage_err e)
-{
-	switch (e) {
-	case ST_OK:           return "ok";
-	case ST_NOT_FOUND:    return "no such object";
-	case ST_PRECONDITION: return "the object changed (precondition failed)";
-	case ST_TOO_LARGE:    return "body larger than allowed";
-	case ST_SHORT:        return "body shorter than declared";
-	case ST_READ_ERROR:   return "the caller's stream failed";
-	case ST_BAD_KEY:      return "key refused";
-	case ST_UNAVAILABLE:  return "object store unavailable";
-	case ST_ERROR:        return "storage error";
-	}
-	return "unknown storage error";
-}
 
 /* Segment rules shared by keys and prefixes: seg[0..n) is one segment, complete or not. */
 static int segment_ok(const char *seg, size_t n, int complete, int first)
@@ -107,7 +77,7 @@ int storage_write_all(int fd, const char *p, size_t n)
 	return fd_write_all(fd, p, n);
 }
 
-enum storage_err storage_spool(int fd, storage_read_fn rd, void *ctx, long long expect,
+enum herr storage_spool(int fd, storage_read_fn rd, void *ctx, long long expect,
     long long max, long long *len)
 {
 	char buf[STORAGE_COPY_CHUNK];
@@ -115,29 +85,29 @@ enum storage_err storage_spool(int fd, storage_read_fn rd, void *ctx, long long 
 
 	*len = 0;
 	if (expect >= 0 && max >= 0 && expect > max)
-		return ST_TOO_LARGE;
+		return HE_TOO_LARGE;
 	limit = expect >= 0 ? expect : max;   /* < 0: no limit */
 	for (;;) {
 		ssize_t n = rd(ctx, buf, sizeof(buf));
 
 		if (n < 0)
-			return ST_READ_ERROR;
+			return HE_SOURCE;
 		if (n == 0)
 			break;
 		if ((size_t)n > sizeof(buf))
-			return ST_READ_ERROR;   /* a reader that lies about its count */
+			return HE_SOURCE;   /* a reader that lies about its count */
 		if (limit >= 0 && n > limit - total)
-			return ST_TOO_LARGE;
+			return HE_TOO_LARGE;
 		if (storage_write_all(fd, buf, (size_t)n) != 0) {
 			log_error("storage: writing a spool file failed: %s", strerror(errno));
-			return ST_ERROR;
+			return HE_INTERNAL;
 		}
 		total += n;
 	}
 	if (expect >= 0 && total < expect)
-		return ST_SHORT;
+		return HE_SHORT_BODY;
 	*len = total;
-	return ST_OK;
+	return HE_OK;
 }
 
 int storage_init(const struct config *c)
@@ -160,15 +130,15 @@ void storage_cleanup(void)
 }
 
 /* Common checks of every call: a backend, and acceptable keys. */
-static enum storage_err ready(const char *op, const char *k1, const char *k2)
+static enum herr ready(const char *op, const char *k1, const char *k2)
 {
 	if (backend == NULL) {
 		log_error("storage: %s before storage_init", op);
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	if (!storage_key_ok(k1) || (k2 != NULL && !storage_key_ok(k2)))
-		return ST_BAD_KEY;
-	return ST_OK;
+		return HE_BAD_KEY;
+	return HE_OK;
 }
 
 static void clear_obj(struct storage_obj *out)
@@ -177,74 +147,74 @@ static void clear_obj(struct storage_obj *out)
 		memset(out, 0, sizeof(*out));
 }
 
-enum storage_err storage_put_stream(const char *key, storage_read_fn rd, void *ctx,
+enum herr storage_put_stream(const char *key, storage_read_fn rd, void *ctx,
     long long expect, long long max, const char *content_type, struct storage_obj *out)
 {
-	enum storage_err e;
+	enum herr e;
 
 	clear_obj(out);
-	if ((e = ready("put_stream", key, NULL)) != ST_OK)
+	if ((e = ready("put_stream", key, NULL)) != HE_OK)
 		return e;
 	return backend->put_stream(key, rd, ctx, expect, max, content_type, out);
 }
 
-enum storage_err storage_put_fd(const char *key, int fd, long long size,
+enum herr storage_put_fd(const char *key, int fd, long long size,
     const char *content_type, struct storage_obj *out)
 {
-	enum storage_err e;
+	enum herr e;
 
 	clear_obj(out);
-	if ((e = ready("put_fd", key, NULL)) != ST_OK)
+	if ((e = ready("put_fd", key, NULL)) != HE_OK)
 		return e;
 	if (fd < 0 || size < 0)
-		return ST_ERROR;
+		return HE_INTERNAL;
 	return backend->put_fd(key, fd, size, content_type, out);
 }
 
-enum storage_err storage_head(const char *key, struct storage_obj *out)
+enum herr storage_head(const char *key, struct storage_obj *out)
 {
-	enum storage_err e;
+	enum herr e;
 
 	clear_obj(out);
-	if ((e = ready("head", key, NULL)) != ST_OK)
+	if ((e = ready("head", key, NULL)) != HE_OK)
 		return e;
 	return backend->head(key, out);
 }
 
-enum storage_err storage_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx)
+enum herr storage_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx)
 {
-	enum storage_err e;
+	enum herr e;
 
-	if ((e = ready("get", key, NULL)) != ST_OK)
+	if ((e = ready("get", key, NULL)) != HE_OK)
 		return e;
 	return backend->get(key, if_match, wr, ctx);
 }
 
-enum storage_err storage_copy(const char *src, const char *dst, const char *if_match)
+enum herr storage_copy(const char *src, const char *dst, const char *if_match)
 {
-	enum storage_err e;
+	enum herr e;
 
-	if ((e = ready("copy", src, dst)) != ST_OK)
+	if ((e = ready("copy", src, dst)) != HE_OK)
 		return e;
 	return backend->copy(src, dst, if_match);
 }
 
-enum storage_err storage_delete(const char *key)
+enum herr storage_delete(const char *key)
 {
-	enum storage_err e;
+	enum herr e;
 
-	if ((e = ready("delete", key, NULL)) != ST_OK)
+	if ((e = ready("delete", key, NULL)) != HE_OK)
 		return e;
 	return backend->del(key);
 }
 
-enum storage_err storage_list(const char *prefix, storage_list_fn fn, void *ctx)
+enum herr storage_list(const char *prefix, storage_list_fn fn, void *ctx)
 {
 	if (backend == NULL) {
 		log_error("storage: list before storage_init");
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	if (!storage_prefix_ok(prefix))
-		return ST_BAD_KEY;
+		return HE_BAD_KEY;
 	return backend->list(prefix, fn, ctx);
 }

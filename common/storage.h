@@ -14,26 +14,17 @@
 #define STORAGE_KEY_MAX 1024        /* bytes of a key (S3's and R2's limit) */
 #define STORAGE_SEGMENT_MAX 255     /* bytes of one '/'-separated key segment (a file name, local) */
 
-enum storage_err {
-	ST_OK = 0,
-	ST_NOT_FOUND,       /* no such object */
-	ST_PRECONDITION,    /* If-Match / copy-source-if-match failed: the object changed */
-	ST_TOO_LARGE,       /* a streamed body passed its cap (nothing kept) */
-	ST_SHORT,           /* a streamed body ended before its declared size (nothing kept) */
-	ST_READ_ERROR,      /* the caller's source failed (client went away; nothing kept),
-			       or storage_get's wr asked to stop */
-	ST_BAD_KEY,         /* key refused: empty, absolute, "." or "..", "//", trailing '/', NUL or other
-			       control byte, backslash, too long, first segment ".tmp" (see storage_key_ok) */
-	ST_UNAVAILABLE,     /* the store cannot be reached / timed out / 5xx after retries */
-	ST_ERROR,           /* any other failure (logged) */
-};
-
-/* Short text for logs. */
-const char *storage_strerror(enum storage_err e);
-/* The one map of a storage error to the answer of a request that stored a body or file:
- * its code (err.h) and *detail (static; NULL for the code's default). ST_ERROR and the
- * other unexpected ones are HE_INTERNAL (log them first). */
-enum herr storage_herr(enum storage_err e, const char **detail);
+/*
+ * Every function returns the service's one error code (err.h): HE_OK; HE_NOT_FOUND (no such
+ * object); HE_PRECONDITION (If-Match / copy-source-if-match failed: the object changed);
+ * HE_TOO_LARGE (a streamed body passed its cap; nothing kept); HE_SHORT_BODY (a streamed
+ * body ended before its declared size; nothing kept); HE_SOURCE (the caller's source failed:
+ * the client went away, or storage_get's wr asked to stop; nothing kept); HE_BAD_KEY (key
+ * refused: empty, absolute, "." or "..", "//", trailing '/', NUL or other control byte,
+ * backslash, too long, first segment ".tmp"; see storage_key_ok); HE_STORAGE_UNAVAILABLE
+ * (the store cannot be reached / timed out / 5xx after retries); HE_INTERNAL (any other
+ * failure, logged).
+ */
 
 struct storage_obj {
 	long long size;
@@ -52,29 +43,29 @@ typedef int (*storage_list_fn)(void *ctx, const char *key, long long size, time_
 int storage_init(const struct config *c);
 /* Release what storage_init made. */
 void storage_cleanup(void);
-/* 1 when key is acceptable to every backend (see ST_BAD_KEY). */
+/* 1 when key is acceptable to every backend (see HE_BAD_KEY). */
 int storage_key_ok(const char *key);
 
 /*
  * Store a body read from rd under key. expect >= 0: the body must be exactly that long
- * (ST_SHORT / ST_TOO_LARGE otherwise); max caps it in any case. Never visible half written
+ * (HE_SHORT_BODY / HE_TOO_LARGE otherwise); max caps it in any case. Never visible half written
  * (local: temp file + rename; s3: spooled to a temp file, then one PUT). On success *out
  * has size and ETag. On any failure nothing is left under key or in temp files.
  */
-enum storage_err storage_put_stream(const char *key, storage_read_fn rd, void *ctx,
+enum herr storage_put_stream(const char *key, storage_read_fn rd, void *ctx,
     long long expect, long long max, const char *content_type, struct storage_obj *out);
 /* Store the open file fd (size bytes from offset 0) under key. */
-enum storage_err storage_put_fd(const char *key, int fd, long long size,
+enum herr storage_put_fd(const char *key, int fd, long long size,
     const char *content_type, struct storage_obj *out);
 /* Size, ETag and time of key. */
-enum storage_err storage_head(const char *key, struct storage_obj *out);
+enum herr storage_head(const char *key, struct storage_obj *out);
 /* Stream key's bytes to wr; if_match (may be NULL) must equal the current ETag. */
-enum storage_err storage_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx);
+enum herr storage_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx);
 /* Server-side copy src -> dst, only if src's ETag still equals if_match (may be NULL). */
-enum storage_err storage_copy(const char *src, const char *dst, const char *if_match);
-/* Delete key; a missing key is ST_OK. */
-enum storage_err storage_delete(const char *key);
+enum herr storage_copy(const char *src, const char *dst, const char *if_match);
+/* Delete key; a missing key is HE_OK. */
+enum herr storage_delete(const char *key);
 /* Every object whose key starts with prefix, paged (ListObjectsV2 / a directory walk). */
-enum storage_err storage_list(const char *prefix, storage_list_fn fn, void *ctx);
+enum herr storage_list(const char *prefix, storage_list_fn fn, void *ctx);
 
 #endif

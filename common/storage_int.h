@@ -10,15 +10,15 @@ struct storage_ops {
 	const char *name;
 	int (*init)(const struct config *c);
 	void (*cleanup)(void);
-	enum storage_err (*put_stream)(const char *key, storage_read_fn rd, void *ctx,
+	enum herr (*put_stream)(const char *key, storage_read_fn rd, void *ctx,
 	    long long expect, long long max, const char *content_type, struct storage_obj *out);
-	enum storage_err (*put_fd)(const char *key, int fd, long long size,
+	enum herr (*put_fd)(const char *key, int fd, long long size,
 	    const char *content_type, struct storage_obj *out);
-	enum storage_err (*head)(const char *key, struct storage_obj *out);
-	enum storage_err (*get)(const char *key, const char *if_match, storage_write_fn wr, void *ctx);
-	enum storage_err (*copy)(const char *src, const char *dst, const char *if_match);
-	enum storage_err (*del)(const char *key);
-	enum storage_err (*list)(const char *prefix, storage_list_fn fn, void *ctx);
+	enum herr (*head)(const char *key, struct storage_obj *out);
+	enum herr (*get)(const char *key, const char *if_match, storage_write_fn wr, void *ctx);
+	enum herr (*copy)(const char *src, const char *dst, const char *if_match);
+	enum herr (*del)(const char *key);
+	enum herr (*list)(const char *prefix, storage_list_fn fn, void *ctx);
 };
 
 extern const struct storage_ops storage_local_ops;
@@ -30,10 +30,10 @@ int storage_prefix_ok(const char *prefix);
 /*
  * Copy the body of rd into fd (at its current position) under the put_stream rules:
  * expect >= 0 means exactly that many bytes; max >= 0 caps the body (max < 0: no cap).
- * ST_OK with *len set, or ST_TOO_LARGE / ST_SHORT / ST_READ_ERROR / ST_ERROR (write failed,
+ * HE_OK with *len set, or HE_TOO_LARGE / HE_SHORT_BODY / HE_SOURCE / HE_INTERNAL (write failed,
  * logged). Reading stops at the first byte past a limit.
  */
-enum storage_err storage_spool(int fd, storage_read_fn rd, void *ctx, long long expect,
+enum herr storage_spool(int fd, storage_read_fn rd, void *ctx, long long expect,
     long long max, long long *len);
 
 /* Write all n bytes of p to fd (retrying short writes and EINTR). 0 ok, -1 with errno. */

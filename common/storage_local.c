@@ -31,7 +31,7 @@
  *   copy of a single-part object has the source's MD5 ETag.
  * - delete removes the file, then every parent directory that became empty, up to the root.
  * - Unlike S3, a key cannot be both an object and a "directory" of others ("a" and "a/b"):
- *   such a put fails with ST_ERROR (logged).
+ *   such a put fails with HE_INTERNAL (logged).
  */
 
 #define TMP_DIR ".tmp"
@@ -227,9 +227,9 @@ static void sync_parent(const char *key)
 }
 
 /* Rename .tmp/name to key (making parents). The temp name is gone afterwards, whatever happens. */
-static enum storage_err publish(const char *name, const char *key)
+static enum herr publish(const char *name, const char *key)
 {
-	enum storage_err e = ST_ERROR;
+	enum herr e = HE_INTERNAL;
 	int i, err = 0;
 
 	for (i = 0; i < PUBLISH_TRIES; i++) {
@@ -240,7 +240,7 @@ static enum storage_err publish(const char *name, const char *key)
 			break;
 		}
 		if (renameat(tmp_fd, name, root_fd, key) == 0) {
-			e = ST_OK;
+			e = HE_OK;
 			break;
 		}
 		err = errno;
@@ -249,26 +249,26 @@ static enum storage_err publish(const char *name, const char *key)
 	}
 	/* After a rename the name is normally gone; it stays when it was a hard link of key itself. */
 	unlinkat(tmp_fd, name, 0);
-	if (e != ST_OK) {
+	if (e != HE_OK) {
 		log_error("storage: cannot move an object into place at %s: %s", key, strerror(err));
 		return e;
 	}
 	sync_parent(key);
-	return ST_OK;
+	return HE_OK;
 }
 
 /* fsync the finished temp file fd, move it to key and describe it in out; closes fd. */
-static enum storage_err finish_put(int fd, const char *name, const char *key, struct storage_obj *out)
+static enum herr finish_put(int fd, const char *name, const char *key, struct storage_obj *out)
 {
 	struct stat st;
-	enum storage_err e = ST_ERROR;
+	enum herr e = HE_INTERNAL;
 
 	if (fsync(fd) != 0 || fstat(fd, &st) != 0) {
 		log_error("storage: cannot sync a temp file for %s: %s", key, strerror(errno));
 		unlinkat(tmp_fd, name, 0);
 		goto out;
 	}
-	if ((e = publish(name, key)) != ST_OK)
+	if ((e = publish(name, key)) != HE_OK)
 		goto out;
 	fill_obj(out, &st);
 out:
@@ -276,20 +276,20 @@ out:
 	return e;
 }
 
-static enum storage_err local_put_stream(const char *key, storage_read_fn rd, void *ctx,
+static enum herr local_put_stream(const char *key, storage_read_fn rd, void *ctx,
     long long expect, long long max, const char *content_type, struct storage_obj *out)
 {
 	char name[32];
 	long long len;
-	enum storage_err e;
+	enum herr e;
 	int fd;
 
 	(void)content_type;   /* served by extension; nothing is kept */
 	if (expect >= 0 && max >= 0 && expect > max)
-		return ST_TOO_LARGE;
+		return HE_TOO_LARGE;
 	if ((fd = tmp_create(name, key)) < 0)
-		return ST_ERROR;
-	if ((e = storage_spool(fd, rd, ctx, expect, max, &len)) != ST_OK) {
+		return HE_INTERNAL;
+	if ((e = storage_spool(fd, rd, ctx, expect, max, &len)) != HE_OK) {
 		unlinkat(tmp_fd, name, 0);
 		close(fd);
 		return e;
@@ -297,8 +297,8 @@ static enum storage_err local_put_stream(const char *key, storage_read_fn rd, vo
 	return finish_put(fd, name, key, out);
 }
 
-/* Copy size bytes of src (from offset 0) to dst. ST_SHORT when src ends first. */
-static enum storage_err copy_bytes(int src, int dst, long long size)
+/* Copy size bytes of src (from offset 0) to dst. HE_SHORT_BODY when src ends first. */
+static enum herr copy_bytes(int src, int dst, long long size)
 {
 	char buf[STORAGE_COPY_CHUNK];
 	long long off = 0;
@@ -310,29 +310,29 @@ static enum storage_err copy_bytes(int src, int dst, long long size)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return ST_READ_ERROR;
+			return HE_SOURCE;
 		if (n == 0)
-			return ST_SHORT;
+			return HE_SHORT_BODY;
 		if (storage_write_all(dst, buf, (size_t)n) != 0) {
 			log_error("storage: writing a temp file failed: %s", strerror(errno));
-			return ST_ERROR;
+			return HE_INTERNAL;
 		}
 		off += n;
 	}
-	return ST_OK;
+	return HE_OK;
 }
 
-static enum storage_err local_put_fd(const char *key, int fd, long long size,
+static enum herr local_put_fd(const char *key, int fd, long long size,
     const char *content_type, struct storage_obj *out)
 {
 	char name[32];
-	enum storage_err e;
+	enum herr e;
 	int tfd;
 
 	(void)content_type;
 	if ((tfd = tmp_create(name, key)) < 0)
-		return ST_ERROR;
-	if ((e = copy_bytes(fd, tfd, size)) != ST_OK) {
+		return HE_INTERNAL;
+	if ((e = copy_bytes(fd, tfd, size)) != HE_OK) {
 		unlinkat(tmp_fd, name, 0);
 		close(tfd);
 		return e;
@@ -340,61 +340,61 @@ static enum storage_err local_put_fd(const char *key, int fd, long long size,
 	return finish_put(tfd, name, key, out);
 }
 
-static enum storage_err local_head(const char *key, struct storage_obj *out)
+static enum herr local_head(const char *key, struct storage_obj *out)
 {
 	struct stat st;
 
 	if (fstatat(root_fd, key, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return ST_NOT_FOUND;
+			return HE_NOT_FOUND;
 		log_error("storage: stat %s failed: %s", key, strerror(errno));
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	if (!S_ISREG(st.st_mode))
-		return ST_NOT_FOUND;
+		return HE_NOT_FOUND;
 	fill_obj(out, &st);
-	return ST_OK;
+	return HE_OK;
 }
 
-/* Open the object key for reading; *fd and *st set on ST_OK. */
-static enum storage_err open_obj(const char *key, int *fd, struct stat *st)
+/* Open the object key for reading; *fd and *st set on HE_OK. */
+static enum herr open_obj(const char *key, int *fd, struct stat *st)
 {
 	*fd = openat(root_fd, key, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (*fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-			return ST_NOT_FOUND;
+			return HE_NOT_FOUND;
 		log_error("storage: open %s failed: %s", key, strerror(errno));
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
 		close(*fd);
 		*fd = -1;
-		return ST_NOT_FOUND;
+		return HE_NOT_FOUND;
 	}
-	return ST_OK;
+	return HE_OK;
 }
 
-/* ST_PRECONDITION unless if_match (may be NULL) is the ETag of st. */
-static enum storage_err check_match(const char *if_match, const struct stat *st)
+/* HE_PRECONDITION unless if_match (may be NULL) is the ETag of st. */
+static enum herr check_match(const char *if_match, const struct stat *st)
 {
 	char etag[STORAGE_ETAG_MAX];
 
 	if (if_match == NULL)
-		return ST_OK;
+		return HE_OK;
 	make_etag(st, etag);
-	return strcmp(etag, if_match) == 0 ? ST_OK : ST_PRECONDITION;
+	return strcmp(etag, if_match) == 0 ? HE_OK : HE_PRECONDITION;
 }
 
-static enum storage_err local_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx)
+static enum herr local_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx)
 {
 	char buf[STORAGE_COPY_CHUNK];
 	struct stat st;
-	enum storage_err e;
+	enum herr e;
 	int fd = -1;
 
-	if ((e = open_obj(key, &fd, &st)) != ST_OK)
+	if ((e = open_obj(key, &fd, &st)) != HE_OK)
 		return e;
-	if ((e = check_match(if_match, &st)) != ST_OK)
+	if ((e = check_match(if_match, &st)) != HE_OK)
 		goto out;
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -403,17 +403,17 @@ static enum storage_err local_get(const char *key, const char *if_match, storage
 			continue;
 		if (n < 0) {
 			log_error("storage: reading %s failed: %s", key, strerror(errno));
-			e = ST_ERROR;
+			e = HE_INTERNAL;
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (wr(ctx, buf, (size_t)n) != 0) {
-			e = ST_READ_ERROR;
+			e = HE_SOURCE;
 			goto out;
 		}
 	}
-	e = ST_OK;
+	e = HE_OK;
 out:
 	close(fd);
 	return e;
@@ -437,16 +437,16 @@ static int link_tmp(int fd, char name[32])
 	return -1;
 }
 
-static enum storage_err local_copy(const char *src, const char *dst, const char *if_match)
+static enum herr local_copy(const char *src, const char *dst, const char *if_match)
 {
 	char name[32];
 	struct stat st;
-	enum storage_err e;
+	enum herr e;
 	int fd = -1, tfd = -1;
 
-	if ((e = open_obj(src, &fd, &st)) != ST_OK)
+	if ((e = open_obj(src, &fd, &st)) != HE_OK)
 		return e;
-	if ((e = check_match(if_match, &st)) != ST_OK)
+	if ((e = check_match(if_match, &st)) != HE_OK)
 		goto out;
 	/* A link shares the source's mode: only when it is the mode dst needs. */
 	if ((st.st_mode & 07777) == key_mode(dst) && link_tmp(fd, name) == 0) {
@@ -455,13 +455,13 @@ static enum storage_err local_copy(const char *src, const char *dst, const char 
 	}
 	/* No hard link here (no /proc, a file system without links, another mode): copy the bytes. */
 	if ((tfd = tmp_create(name, dst)) < 0) {
-		e = ST_ERROR;
+		e = HE_INTERNAL;
 		goto out;
 	}
-	if ((e = copy_bytes(fd, tfd, (long long)st.st_size)) != ST_OK) {
-		if (e != ST_ERROR)
+	if ((e = copy_bytes(fd, tfd, (long long)st.st_size)) != HE_OK) {
+		if (e != HE_INTERNAL)
 			log_error("storage: copy %s -> %s: the source ended early", src, dst);
-		e = ST_ERROR;
+		e = HE_INTERNAL;
 		unlinkat(tmp_fd, name, 0);
 		close(tfd);
 		goto out;
@@ -472,16 +472,16 @@ out:
 	return e;
 }
 
-static enum storage_err local_delete(const char *key)
+static enum herr local_delete(const char *key)
 {
 	char p[STORAGE_KEY_MAX + 1];
 	size_t n = strlen(key);
 
 	if (unlinkat(root_fd, key, 0) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
-			return ST_OK;     /* no such object (a directory is none either) */
+			return HE_OK;     /* no such object (a directory is none either) */
 		log_error("storage: delete %s failed: %s", key, strerror(errno));
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	/* Remove the parents that became empty, deepest first, up to the root. */
 	memcpy(p, key, n + 1);
@@ -495,7 +495,7 @@ static enum storage_err local_delete(const char *key)
 			break;        /* not empty, or already gone: either way done */
 	}
 	sync_parent(key);
-	return ST_OK;
+	return HE_OK;
 }
 
 /* ------------------------------------------------------------------ listing */
@@ -549,17 +549,17 @@ static void free_ents(struct ent *v, size_t n)
 }
 
 /* Read the entries of directory dfd (closed here) whose names start with filter. */
-static enum storage_err read_dir(int dfd, int at_root, const char *filter, struct ent **out, size_t *nout)
+static enum herr read_dir(int dfd, int at_root, const char *filter, struct ent **out, size_t *nout)
 {
 	DIR *d = fdopendir(dfd);
 	struct ent *v = NULL;
 	size_t n = 0, cap = 0, flen = strlen(filter);
 	struct dirent *de;
-	enum storage_err e = ST_ERROR;
+	enum herr e = HE_INTERNAL;
 
 	if (d == NULL) {
 		close(dfd);
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	for (;;) {
 		struct stat st;
@@ -609,7 +609,7 @@ static enum storage_err read_dir(int dfd, int at_root, const char *filter, struc
 	*nout = n;
 	v = NULL;
 	n = 0;
-	e = ST_OK;
+	e = HE_OK;
 out:
 	free_ents(v, n);
 	closedir(d);
@@ -617,22 +617,22 @@ out:
 }
 
 /* List the tree under w->key (a directory key ending in '/', or "" for the root), len bytes long. */
-static enum storage_err walk_dir(struct walk *w, size_t len, const char *filter)
+static enum herr walk_dir(struct walk *w, size_t len, const char *filter)
 {
 	struct ent *v = NULL;
 	size_t n = 0, i;
-	enum storage_err e;
+	enum herr e;
 	int dfd;
 
 	w->key[len] = '\0';
 	dfd = openat(root_fd, len ? w->key : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-			return ST_OK;     /* vanished meanwhile, or no such directory: nothing under it */
+			return HE_OK;     /* vanished meanwhile, or no such directory: nothing under it */
 		log_error("storage: cannot open the directory %s: %s", w->key, strerror(errno));
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
-	if ((e = read_dir(dfd, len == 0, filter, &v, &n)) != ST_OK) {
+	if ((e = read_dir(dfd, len == 0, filter, &v, &n)) != HE_OK) {
 		log_error("storage: cannot read the directory %s", w->key);
 		return e;
 	}
@@ -647,7 +647,7 @@ static enum storage_err walk_dir(struct walk *w, size_t len, const char *filter)
 		memcpy(w->key + len, v[i].name, v[i].len + 1);
 		if (v[i].is_dir) {
 			w->key[klen] = '/';
-			if ((e = walk_dir(w, klen + 1, "")) != ST_OK)
+			if ((e = walk_dir(w, klen + 1, "")) != HE_OK)
 				goto out;
 			continue;
 		}
@@ -660,21 +660,21 @@ static enum storage_err walk_dir(struct walk *w, size_t len, const char *filter)
 		if (w->fn(w->ctx, w->key, (long long)st.st_size, st.st_mtim.tv_sec) != 0)
 			w->stop = 1;
 	}
-	e = ST_OK;
+	e = HE_OK;
 out:
 	free_ents(v, n);
 	return e;
 }
 
-static enum storage_err local_list(const char *prefix, storage_list_fn fn, void *ctx)
+static enum herr local_list(const char *prefix, storage_list_fn fn, void *ctx)
 {
 	struct walk *w;
 	const char *slash = strrchr(prefix, '/');
 	size_t dlen = slash ? (size_t)(slash - prefix) + 1 : 0;
-	enum storage_err e;
+	enum herr e;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return ST_ERROR;
+		return HE_INTERNAL;
 	w->fn = fn;
 	w->ctx = ctx;
 	memcpy(w->key, prefix, dlen);

@@ -577,7 +577,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Transport failures that say the store cannot be reached (or stalled): retried, then ST_UNAVAILABLE. */
+/* Transport failures that say the store cannot be reached (or stalled): retried, then HE_STORAGE_UNAVAILABLE. */
 static int net_error(CURLcode cc)
 {
 	switch (cc) {
@@ -639,68 +639,68 @@ static int run(struct s3call *c)
 }
 
 /* The storage result of a performed call; failures are logged here. */
-static enum storage_err result(struct s3call *c)
+static enum herr result(struct s3call *c)
 {
 	const char *key = c->key ? c->key : "(bucket)";
 
 	if (c->wr_failed)
-		return ST_READ_ERROR;
+		return HE_SOURCE;
 	if (c->mismatch)
-		return ST_PRECONDITION;
+		return HE_PRECONDITION;
 	if (c->src_short)
-		return ST_SHORT;
+		return HE_SHORT_BODY;
 	if (c->src_error)
-		return ST_READ_ERROR;
+		return HE_SOURCE;
 	if (c->cc != CURLE_OK) {
 		if (net_error(c->cc)) {
 			log_error("storage: %s %s: store unreachable: %s", c->op, key, curl_easy_strerror(c->cc));
-			return ST_UNAVAILABLE;
+			return HE_STORAGE_UNAVAILABLE;
 		}
 		log_error("storage: %s %s: %s%s", c->op, key, curl_easy_strerror(c->cc),
 		    c->overflow ? " (answer too large)" : "");
-		return ST_ERROR;
+		return HE_INTERNAL;
 	}
 	if (is_2xx(c->status))
-		return ST_OK;
+		return HE_OK;
 	if (c->status == 404) {
 		if (body_error(c) && strcmp(c->code, "NoSuchBucket") == 0)
 			log_error("storage: %s %s: the bucket does not exist", c->op, key);
-		return ST_NOT_FOUND;
+		return HE_NOT_FOUND;
 	}
 	if (c->status == 412)
-		return ST_PRECONDITION;
+		return HE_PRECONDITION;
 	if (c->code[0] == '\0')
 		body_error(c);
 	if (c->status >= 500) {
 		log_error("storage: %s %s: store failing: HTTP %ld %s", c->op, key, c->status, c->code);
-		return ST_UNAVAILABLE;
+		return HE_STORAGE_UNAVAILABLE;
 	}
 	log_error("storage: %s %s: HTTP %ld %s", c->op, key, c->status, c->code);
-	return ST_ERROR;
+	return HE_INTERNAL;
 }
 
 /* ------------------------------------------------------------------ operations */
 
-static enum storage_err s3_put_fd(const char *key, int fd, long long size,
+static enum herr s3_put_fd(const char *key, int fd, long long size,
     const char *content_type, struct storage_obj *out)
 {
 	struct s3call c;
-	enum storage_err e;
+	enum herr e;
 
 	if (content_type == NULL || *content_type == '\0')
 		content_type = "application/octet-stream";
 	if (!header_value_ok(content_type))
-		return ST_ERROR;
+		return HE_INTERNAL;
 	call_init(&c, "PUT", "PUT", key);
 	c.hdr[c.nhdr++] = sigv4_kv_str("Content-Type", content_type);
 	c.upload = 1;
 	c.upload_fd = fd;
 	c.upload_size = size;
 	if (run(&c) != 0)
-		e = ST_ERROR;
+		e = HE_INTERNAL;
 	else
 		e = result(&c);
-	if (e == ST_OK && out != NULL) {
+	if (e == HE_OK && out != NULL) {
 		out->size = size;
 		out->mtime = time(NULL);
 		memcpy(out->etag, c.etag, sizeof(out->etag));
@@ -719,38 +719,38 @@ static int spool_file(void)
 	return fd;
 }
 
-static enum storage_err s3_put_stream(const char *key, storage_read_fn rd, void *ctx,
+static enum herr s3_put_stream(const char *key, storage_read_fn rd, void *ctx,
     long long expect, long long max, const char *content_type, struct storage_obj *out)
 {
 	long long len;
-	enum storage_err e;
+	enum herr e;
 	int fd;
 
 	if (expect >= 0 && max >= 0 && expect > max)
-		return ST_TOO_LARGE;
+		return HE_TOO_LARGE;
 	if ((fd = spool_file()) < 0)
-		return ST_ERROR;
+		return HE_INTERNAL;
 	e = storage_spool(fd, rd, ctx, expect, max, &len);
-	if (e == ST_OK)
+	if (e == HE_OK)
 		e = s3_put_fd(key, fd, len, content_type, out);
 	close(fd);
 	return e;
 }
 
-static enum storage_err s3_head(const char *key, struct storage_obj *out)
+static enum herr s3_head(const char *key, struct storage_obj *out)
 {
 	struct s3call c;
-	enum storage_err e;
+	enum herr e;
 	curl_off_t len = -1, mtime = -1;
 
 	call_init(&c, "HEAD", "HEAD", key);
-	e = run(&c) != 0 ? ST_ERROR : result(&c);
-	if (e == ST_OK) {
+	e = run(&c) != 0 ? HE_INTERNAL : result(&c);
+	if (e == HE_OK) {
 		curl_easy_getinfo(s3.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 		curl_easy_getinfo(s3.h, CURLINFO_FILETIME_T, &mtime);
 		if (len < 0 || c.etag_bad) {
 			log_error("storage: HEAD %s: no usable Content-Length or ETag", key);
-			e = ST_ERROR;
+			e = HE_INTERNAL;
 		} else if (out != NULL) {
 			out->size = (long long)len;
 			out->mtime = mtime > 0 ? (time_t)mtime : 0;
@@ -761,13 +761,13 @@ static enum storage_err s3_head(const char *key, struct storage_obj *out)
 	return e;
 }
 
-static enum storage_err s3_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx)
+static enum herr s3_get(const char *key, const char *if_match, storage_write_fn wr, void *ctx)
 {
 	struct s3call c;
-	enum storage_err e;
+	enum herr e;
 
 	if (if_match != NULL && !header_value_ok(if_match))
-		return ST_PRECONDITION;    /* no ETag looks like that */
+		return HE_PRECONDITION;    /* no ETag looks like that */
 	call_init(&c, "GET", "GET", key);
 	if (if_match != NULL) {
 		c.hdr[c.nhdr++] = sigv4_kv_str("If-Match", if_match);
@@ -775,23 +775,23 @@ static enum storage_err s3_get(const char *key, const char *if_match, storage_wr
 	}
 	c.wr = wr;
 	c.wctx = ctx;
-	e = run(&c) != 0 ? ST_ERROR : result(&c);
+	e = run(&c) != 0 ? HE_INTERNAL : result(&c);
 	/* An empty body never reached on_body: check the ETag here too. */
-	if (e == ST_OK && if_match != NULL && (c.etag_bad || strcmp(c.etag, if_match) != 0))
-		e = ST_PRECONDITION;
+	if (e == HE_OK && if_match != NULL && (c.etag_bad || strcmp(c.etag, if_match) != 0))
+		e = HE_PRECONDITION;
 	call_free(&c);
 	return e;
 }
 
-static enum storage_err s3_delete(const char *key)
+static enum herr s3_delete(const char *key)
 {
 	struct s3call c;
-	enum storage_err e;
+	enum herr e;
 
 	call_init(&c, "DELETE", "DELETE", key);
-	e = run(&c) != 0 ? ST_ERROR : result(&c);
-	if (e == ST_NOT_FOUND)
-		e = ST_OK;
+	e = run(&c) != 0 ? HE_INTERNAL : result(&c);
+	if (e == HE_NOT_FOUND)
+		e = HE_OK;
 	call_free(&c);
 	return e;
 }
@@ -811,18 +811,18 @@ static void copy_result_etag(const struct s3call *c, char etag[STORAGE_ETAG_MAX]
 	buf_free(&t);
 }
 
-static enum storage_err s3_copy(const char *src, const char *dst, const char *if_match)
+static enum herr s3_copy(const char *src, const char *dst, const char *if_match)
 {
 	struct s3call c;
 	struct buf source;
 	struct storage_obj now;
 	char etag[STORAGE_ETAG_MAX];
-	enum storage_err e = ST_ERROR;
+	enum herr e = HE_INTERNAL;
 
 	buf_init(&source, 4 * STORAGE_KEY_MAX + 1024);
 	call_init(&c, "COPY", "PUT", dst);
 	if (if_match != NULL && !header_value_ok(if_match)) {
-		e = ST_PRECONDITION;
+		e = HE_PRECONDITION;
 		goto out;
 	}
 	/* x-amz-copy-source: "/bucket/key", URI-encoded as S3 wants it ('/' kept). */
@@ -837,18 +837,18 @@ static enum storage_err s3_copy(const char *src, const char *dst, const char *if
 	c.body_may_be_error = 1;
 	if (run(&c) != 0)
 		goto out;
-	if ((e = result(&c)) != ST_OK || if_match == NULL)
+	if ((e = result(&c)) != HE_OK || if_match == NULL)
 		goto out;
 	copy_result_etag(&c, etag);
 	if (strcmp(etag, if_match) == 0)
 		goto out;
 	/* The copy has another ETag: fine if the source is still the version asked for. */
-	if (s3_head(src, &now) == ST_OK && strcmp(now.etag, if_match) == 0)
+	if (s3_head(src, &now) == HE_OK && strcmp(now.etag, if_match) == 0)
 		goto out;
 	log_warn("storage: COPY %s -> %s: the source changed and the store ignored the condition; copy removed",
 	    src, dst);
 	s3_delete(dst);
-	e = ST_PRECONDITION;
+	e = HE_PRECONDITION;
 out:
 	call_free(&c);
 	buf_free(&source);
@@ -901,12 +901,12 @@ static long long parse_size(const char *s, const char *e)
 }
 
 /* Hand one ListObjectsV2 page to fn; token gets NextContinuationToken when more pages follow. */
-static enum storage_err list_page(const struct s3call *c, storage_list_fn fn, void *ctx,
+static enum herr list_page(const struct s3call *c, storage_list_fn fn, void *ctx,
     struct buf *token, int *more, int *stop)
 {
 	const char *p = c->body.data, *end, *vs, *ve, *bs, *be;
 	struct buf key, t;
-	enum storage_err e = ST_ERROR;
+	enum herr e = HE_INTERNAL;
 
 	*more = 0;
 	buf_reset(token);
@@ -940,7 +940,7 @@ static enum storage_err list_page(const struct s3call *c, storage_list_fn fn, vo
 		    token->len == 0)
 			goto bad;
 	}
-	e = ST_OK;
+	e = HE_OK;
 	goto out;
 bad:
 	log_error("storage: LIST: a malformed ListObjectsV2 answer");
@@ -950,11 +950,11 @@ out:
 	return e;
 }
 
-static enum storage_err s3_list(const char *prefix, storage_list_fn fn, void *ctx)
+static enum herr s3_list(const char *prefix, storage_list_fn fn, void *ctx)
 {
 	struct buf token, prev;
 	struct s3call c;
-	enum storage_err e = ST_OK;
+	enum herr e = HE_OK;
 	int more = 1, stop = 0;
 
 	buf_init(&token, S3_TOKEN_MAX);
@@ -966,20 +966,20 @@ static enum storage_err s3_list(const char *prefix, storage_list_fn fn, void *ct
 			c.query[c.nquery++] = sigv4_kv_str("prefix", prefix);
 		if (token.len > 0)
 			c.query[c.nquery++] = sigv4_kv_str("continuation-token", buf_cstr(&token));
-		e = run(&c) != 0 ? ST_ERROR : result(&c);
-		if (e == ST_OK) {
+		e = run(&c) != 0 ? HE_INTERNAL : result(&c);
+		if (e == HE_OK) {
 			buf_reset(&prev);
 			if (buf_append(&prev, token.data ? token.data : "", token.len) != 0)
-				e = ST_ERROR;
+				e = HE_INTERNAL;
 		}
-		if (e == ST_OK)
+		if (e == HE_OK)
 			e = list_page(&c, fn, ctx, &token, &more, &stop);
 		call_free(&c);
-		if (e != ST_OK)
+		if (e != HE_OK)
 			break;
 		if (more && token.len == prev.len && memcmp(buf_cstr(&token), buf_cstr(&prev), token.len) == 0) {
 			log_error("storage: LIST: the store repeats its continuation token");
-			e = ST_ERROR;
+			e = HE_INTERNAL;
 			break;
 		}
 	}

@@ -340,35 +340,6 @@ int storage_key_private(const char *key)
 	return priv;
 }
 
-char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes)
-{
-	static const char hx[] = "0123456789ABCDEF";
-	char *out = malloc(len * 3 + 1);
-	size_t i, o = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c && strchr(keep, c)) ||
-		    (keep_escapes && c == '%' && i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&
-		     hex_value((unsigned char)s[i + 2]) >= 0)) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hx[c >> 4];
-			out[o++] = hx[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-char *pct_encode_path(const char *s, size_t len)
-{
-	return pct_encode(s, len, "-._~/", 0);
-}
-
 void verrs_loc_append_index(struct verrs *v, size_t from, size_t index)
 {
 	size_t i, n = verrs_count(v);

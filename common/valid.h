@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <json-c/json.h>
 #include "uuid.h"
+#include "pctenc.h"   /* the encoder that pairs with pct_decode */
 
 /* The list of validation errors of one request; it owns its json-c objects. */
 struct verrs {
@@ -73,12 +74,6 @@ enum vsp valid_storage_path(const char *in, size_t len, char **out);
 /* 1 when key (normalised) lies under a private prefix ("loras", "bulk-uploads"), its first
  * segment compared as given and after every further percent-decoding ("%256Coras"), else 0. */
 int storage_key_private(const char *key);
-/* Percent-encode s (len bytes): ASCII letters and digits, the bytes of keep, and with keep_escapes
- * every valid %XX are kept; any other byte becomes %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */
-char *pct_encode(const char *s, size_t len, const char *keep, int keep_escapes);
-/* Percent-encode a normalised key for a URL, segment by segment: RFC 3986 unreserved
- * characters and '/' kept, every other byte %XX (upper-case hex). Malloc'd; NULL on ENOMEM. */
-char *pct_encode_path(const char *s, size_t len);
 /* Copy s (len bytes) as UTF-8, each maximal invalid subsequence replaced by U+FFFD (as
  * Python's decode(errors="replace")); NUL bytes kept. Malloc'd with *outlen; NULL on ENOMEM. */
 char *utf8_lossy(const char *s, size_t len, size_t *outlen);

@@ -5,6 +5,7 @@
 #include "filename.h"
 #include "form.h"
 #include "log.h"
+#include "files.h"
 #include "responder.h"
 #include "storage.h"
 #include "uuid.h"
@@ -35,12 +36,13 @@ static long long max_upload;           /* BULK_MAX_UPLOAD_BYTES */
 
 static const char *const statuses[] = { "PENDING", "PROCESSING", "COMPLETED", "FAILED", NULL };
 
-/* The multipart file part is not a field: create_task streams it to storage itself. */
-enum { U_CAPTION, U_SHOOTING, U_SKIP };
+/* The multipart file part is streamed: create_task pulls it to storage itself. */
+enum { U_CAPTION, U_SHOOTING, U_SKIP, U_FILE };
 static const struct jfield upload_fields[] = {
 	[U_CAPTION] = { .name = "caption_products", .src = JS_QUERY, .type = JF_BOOL },
 	[U_SHOOTING] = { .name = "shooting_id", .src = JS_QUERY, .type = JF_UUID },
 	[U_SKIP] = { .name = "skip_existing_skus", .src = JS_QUERY, .type = JF_BOOL },
+	[U_FILE] = { .name = "file", .src = JS_FILE, .type = JF_FILE, .flags = JF_REQUIRED | JF_STREAM },
 };
 enum { Q_SKIP, Q_LIMIT, Q_STATUS };
 static const struct jfield list_fields[] = {
@@ -50,14 +52,14 @@ static const struct jfield list_fields[] = {
 };
 
 /* Answer the JSON text in column 0 of res's first row. */
-static void send_text(struct http_request *r, const PGresult *res)
+static void send_text(struct exchange *x, const PGresult *res)
 {
 	json_object *o = json_tokener_parse(PQgetvalue(res, 0, 0));
 
 	if (o == NULL)
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 	else
-		http_send_json(r, 200, o);
+		http_send_json(&x->out, 200, o);
 }
 
 /* The file part on its way to storage: refused (-1) as soon as its first 4 bytes are not a
@@ -107,9 +109,9 @@ static char *task_filename(const char *s, size_t n)
 }
 
 /* The shooting must exist and be visible to the caller. */
-static enum herr shooting_ok(struct http_request *r, const char *id, int *found)
+static enum herr shooting_ok(struct exchange *x, const char *id, int *found)
 {
-	const char *p[3] = { r->user->id, r->user->is_superuser ? "true" : "false", id };
+	const char *p[3] = { x->ctx.user->id, x->ctx.user->is_superuser ? "true" : "false", id };
 	PGresult *res = NULL;
 	enum herr e = db_exec(&res, "SELECT 1 FROM shootings s WHERE s.id = $3::uuid "
 	    "AND (s.owner_id = $1::uuid OR $2::boolean)", 3, p);
@@ -125,7 +127,7 @@ static enum herr store_zip(struct form_stream *fs, const char *key,
 {
 	struct zip_src z = { .fs = fs };
 	struct storage_obj obj;
-	enum storage_err se = storage_put_stream(key, zip_read, &z, -1, max, "application/zip", &obj);
+	enum herr se = storage_put_stream(key, zip_read, &z, -1, max, "application/zip", &obj);
 	enum herr e;
 
 	*detail = NULL;
@@ -133,16 +135,17 @@ static enum herr store_zip(struct form_stream *fs, const char *key,
 		*detail = "The file is not a ZIP archive";
 		return HE_BAD_REQUEST;
 	}
-	if (se == ST_TOO_LARGE || (se == ST_READ_ERROR && form_stream_error(fs, detail) == HE_TOO_LARGE)) {
+	if (se == HE_TOO_LARGE || (se == HE_SOURCE && form_stream_error(fs, detail) == HE_TOO_LARGE)) {
 		*detail = TOO_LARGE;
 		return HE_TOO_LARGE;
 	}
-	if (se == ST_READ_ERROR)
+	if (se == HE_SOURCE)
 		return form_stream_error(fs, detail);
-	if (se != ST_OK) {
-		if (se != ST_UNAVAILABLE)
-			log_error("storing %s failed: %s", key, storage_strerror(se));
-		return storage_herr(se, detail);
+	if (se == HE_SHORT_BODY || se == HE_STORAGE_UNAVAILABLE)
+		return se;
+	if (se != HE_OK) {
+		log_error("storing %s failed: %s", key, herr_str(se));
+		return HE_INTERNAL;
 	}
 	if ((e = form_stream_finish(fs, detail)) != HE_OK) {
 		storage_delete(key);     /* a body that went wrong after the part is no upload */
@@ -152,13 +155,12 @@ static enum herr store_zip(struct form_stream *fs, const char *key,
 	return e;
 }
 
-static void create_task(struct http_request *r)
+static void create_task(struct exchange *x)
 {
 	static const char ins[] = "WITH t AS (INSERT INTO bulk_upload_tasks (id, owner_id, filename, "
 	    "storage_key, caption_products, shooting_id, skip_existing_skus) VALUES ($1::uuid, "
 	    "$2::uuid, $3, $4, $5::boolean, $6::uuid, $7::boolean) RETURNING *) SELECT " TASK_JSON " FROM t";
-	static const char *const loc[] = { "body", "file", NULL };
-	const struct jvalue *jv = r->jv;
+	const struct jvalue *jv = x->ctx.jv;
 	char id[UUID_STR_LEN + 1], safe[SAFE_FILENAME_MAX + 1], key[STORAGE_KEY_MAX + 1];
 	char *name = NULL;
 	const char *p[7], *fn, *detail = NULL;
@@ -167,38 +169,35 @@ static void create_task(struct http_request *r)
 	enum herr e = HE_OK;
 	int found = 1;
 
-	if (jv[U_SHOOTING].present && ((e = shooting_ok(r, jv[U_SHOOTING].uuid, &found)) != HE_OK || !found)) {
-		http_error(r, e != HE_OK ? e : HE_NOT_FOUND, "Shooting not found");
+	if (jv[U_SHOOTING].present && ((e = shooting_ok(x, jv[U_SHOOTING].uuid, &found)) != HE_OK || !found)) {
+		http_error(&x->out, e != HE_OK ? e : HE_NOT_FOUND, "Shooting not found");
 		return;
 	}
-	if ((e = form_stream_open(r, "file", max_upload + FORM_SLACK, &fs, &detail)) != HE_OK) {
-		http_error(r, e, e == HE_TOO_LARGE ? TOO_LARGE : detail);
-		return;
-	}
-	if (fs == NULL || (fn = form_stream_filename(fs)) == NULL) {
-		verrs_add(&r->verrs, "missing", loc, "Field required", NULL, NULL);
-		http_error(r, HE_VALIDATION, NULL);
+	if ((e = fields_stream_open(&x->in, &x->ctx, upload_fields, NF(upload_fields), max_upload + FORM_SLACK,
+	    &fs, &detail)) != HE_OK) {
+		exchange_error(x, e, e == HE_TOO_LARGE ? TOO_LARGE : detail);
 		goto out;
 	}
+	fn = form_stream_filename(fs);
 	if (uuid_v4(id) != 0 || safe_filename(fn, strlen(fn), safe) != 0 ||
 	    (name = task_filename(fn, strlen(fn))) == NULL) {
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 		goto out;
 	}
 	snprintf(key, sizeof key, "bulk-uploads/%s/%s", id, safe[0] ? safe : "upload.zip");
 	if ((e = store_zip(fs, key, max_upload, &detail)) != HE_OK) {
-		http_error(r, e, detail);
+		http_error(&x->out, e, detail);
 		goto out;
 	}
-	p[0] = id; p[1] = r->user->id; p[2] = name[0] ? name : "upload.zip"; p[3] = key;
+	p[0] = id; p[1] = x->ctx.user->id; p[2] = name[0] ? name : "upload.zip"; p[3] = key;
 	p[4] = !jv[U_CAPTION].present || jv[U_CAPTION].b ? "true" : "false";
 	p[5] = jv[U_SHOOTING].present ? jv[U_SHOOTING].uuid : NULL;
 	p[6] = jv[U_SKIP].present && jv[U_SKIP].b ? "true" : "false";
 	if ((e = db_exec(&res, ins, 7, p)) != HE_OK) {
 		storage_delete(key);     /* unrecorded: nobody would ever process or delete it */
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	} else {
-		send_text(r, res);
+		send_text(x, res);
 	}
 out:
 	form_stream_free(fs);
@@ -206,15 +205,15 @@ out:
 	free(name);
 }
 
-static void list_tasks(struct http_request *r)
+static void list_tasks(struct exchange *x)
 {
 	static const char sql[] = "SELECT coalesce(json_agg(" TASK_JSON " ORDER BY t.created_at DESC, t.id), "
 	    "'[]'::json)::text FROM (SELECT * FROM bulk_upload_tasks t WHERE " VISIBLE
 	    " AND ($3::text IS NULL OR t.status = $3) ORDER BY t.created_at DESC, t.id "
 	    "OFFSET $4::bigint LIMIT $5::bigint) t";
-	const struct jvalue *jv = r->jv;
+	const struct jvalue *jv = x->ctx.jv;
 	char sk[24], li[24], st[16] = "";
-	const char *p[5] = { r->user->id, r->user->is_superuser ? "true" : "false",
+	const char *p[5] = { x->ctx.user->id, x->ctx.user->is_superuser ? "true" : "false",
 	    jv[Q_STATUS].present ? st : NULL, sk, li };
 	PGresult *res = NULL;
 	enum herr e;
@@ -224,14 +223,14 @@ static void list_tasks(struct http_request *r)
 	if (jv[Q_STATUS].present)
 		snprintf(st, sizeof st, "%.*s", (int)jv[Q_STATUS].slen, jv[Q_STATUS].s);
 	if ((e = db_exec(&res, sql, 5, p)) != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else
-		send_text(r, res);
+		send_text(x, res);
 	PQclear(res);
 }
 
 /* GET one task (errors: its error list); another user's task is 404 (superusers see all). */
-static void get_one(struct http_request *r, int errors)
+static void get_one(struct exchange *x, int errors)
 {
 	static const char one[] = "SELECT " TASK_JSON "::text FROM bulk_upload_tasks t "
 	    "WHERE t.id = $3::uuid AND " VISIBLE;
@@ -239,28 +238,28 @@ static void get_one(struct http_request *r, int errors)
 	    "'row', e.\"row\", 'field', e.field, 'message', e.message) ORDER BY e.id) "
 	    "FROM bulk_upload_errors e WHERE e.task_id = t.id), '[]'::json)::text "
 	    "FROM bulk_upload_tasks t WHERE t.id = $3::uuid AND " VISIBLE;
-	const char *p[3] = { r->user->id, r->user->is_superuser ? "true" : "false",
-	    http_route_param(r, "task_id") };
+	const char *p[3] = { x->ctx.user->id, x->ctx.user->is_superuser ? "true" : "false",
+	    reqctx_param(&x->ctx, "task_id") };
 	PGresult *res = NULL;
 	enum herr e = db_exec(&res, errors ? errs : one, 3, p);
 
 	if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else if (PQntuples(res) == 0)
-		http_error(r, HE_NOT_FOUND, "Bulk upload task not found");
+		http_error(&x->out, HE_NOT_FOUND, "Bulk upload task not found");
 	else
-		send_text(r, res);
+		send_text(x, res);
 	PQclear(res);
 }
 
-static void get_task(struct http_request *r)
+static void get_task(struct exchange *x)
 {
-	get_one(r, 0);
+	get_one(x, 0);
 }
 
-static void get_errors(struct http_request *r)
+static void get_errors(struct exchange *x)
 {
-	get_one(r, 1);
+	get_one(x, 1);
 }
 
 static const struct route routes[] = {
@@ -272,6 +271,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/products/bulk-upload", RF_AUTH, 0, list_fields, NF(list_fields), list_tasks },
 	{ "GET", "/api/v1/products/bulk-upload/{task_id}", RF_AUTH, 0, NULL, 0, get_task },
 	{ "GET", "/api/v1/products/bulk-upload/{task_id}/errors", RF_AUTH, 0, NULL, 0, get_errors },
+	FILES_SPACE,
 };
 
 int main(void)

@@ -2,13 +2,14 @@
 #include "auth.h"
 #include "db.h"
 #include "log.h"
+#include "files.h"
 #include "responder.h"
 #include <string.h>
 
 static const char *const image_formats[] = { "webp", "jpeg", "png", "avif", NULL };
 static const char *const metadata_adapters[] = { "default", "ovs", NULL };
 
-/* Field order is the index into r->jv. */
+/* Field order is the index into x->ctx.jv. */
 enum { F_IMAGE_FORMAT, F_METADATA_ADAPTER };
 static const struct jfield create_fields[] = {
 	{ .name = "image_format", .type = JF_ENUM, .enum_vals = image_formats },
@@ -47,10 +48,10 @@ static enum herr exists(const char *sql, const char *a, const char *b, int *foun
 }
 
 /* Apply API.md §3's rules; on failure the error has been answered. 0 ok, -1 answered. */
-static int resolve_scope(struct http_request *r, struct scope *s)
+static int resolve_scope(struct exchange *x, struct scope *s)
 {
-	const char *uid = http_route_param(r, "user_id"), *oid = http_route_param(r, "org_id");
-	const struct user *me = r->user;
+	const char *uid = reqctx_param(&x->ctx, "user_id"), *oid = reqctx_param(&x->ctx, "org_id");
+	const struct user *me = x->ctx.user;
 	enum herr e;
 	int found;
 
@@ -58,19 +59,19 @@ static int resolve_scope(struct http_request *r, struct scope *s)
 	if (oid) {
 		e = exists("SELECT 1 FROM organizations WHERE id = $1::uuid", oid, NULL, &found);
 		if (e == HE_OK && !found) {
-			http_error(r, HE_NOT_FOUND, "Organization not found");
+			http_error(&x->out, HE_NOT_FOUND, "Organization not found");
 			return -1;
 		}
 		if (e == HE_OK && !me->is_superuser) {
 			e = exists("SELECT 1 FROM organization_members WHERE organization_id = $1::uuid "
 			    "AND user_id = $2::uuid", oid, me->id, &found);
 			if (e == HE_OK && !found) {
-				http_error(r, HE_FORBIDDEN, "Not enough permissions");
+				http_error(&x->out, HE_FORBIDDEN, "Not enough permissions");
 				return -1;
 			}
 		}
 		if (e != HE_OK) {
-			http_error(r, e, NULL);
+			http_error(&x->out, e, NULL);
 			return -1;
 		}
 		s->org_id = oid;
@@ -81,15 +82,15 @@ static int resolve_scope(struct http_request *r, struct scope *s)
 		return 0;
 	}
 	if (!me->is_superuser) {
-		http_error(r, HE_FORBIDDEN, "Not enough permissions");
+		http_error(&x->out, HE_FORBIDDEN, "Not enough permissions");
 		return -1;
 	}
 	if ((e = exists("SELECT 1 FROM users WHERE id = $1::uuid", uid, NULL, &found)) != HE_OK) {
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 		return -1;
 	}
 	if (!found) {
-		http_error(r, HE_NOT_FOUND, "User not found");
+		http_error(&x->out, HE_NOT_FOUND, "User not found");
 		return -1;
 	}
 	s->user_id = uid;
@@ -111,109 +112,109 @@ static json_object *row_json(const PGresult *res, int off)
 }
 
 /* Run a statement returning one config row (or none: 404) and answer it. */
-static void answer_row(struct http_request *r, const char *sql, int n, const char *const *params)
+static void answer_row(struct exchange *x, const char *sql, int n, const char *const *params)
 {
 	PGresult *res = NULL;
 	enum herr e = db_exec(&res, sql, n, params);
 
 	if (e == HE_INTERNAL && db_unique_violation(res))
-		http_error(r, HE_BAD_REQUEST, "Export configuration already exists");
+		http_error(&x->out, HE_BAD_REQUEST, "Export configuration already exists");
 	else if (e == HE_INTERNAL && strcmp(db_sqlstate(res), "23503") == 0)
-		http_error(r, HE_NOT_FOUND, "User not found");   /* deleted meanwhile */
+		http_error(&x->out, HE_NOT_FOUND, "User not found");   /* deleted meanwhile */
 	else if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else if (PQntuples(res) == 0)
-		http_error(r, HE_NOT_FOUND, "Export configuration not found");
+		http_error(&x->out, HE_NOT_FOUND, "Export configuration not found");
 	else
-		http_send_json(r, 200, row_json(res, 0));
+		http_send_json(&x->out, 200, row_json(res, 0));
 	PQclear(res);
 }
 
 /* GET routes check the user themselves (RF_USER_LATE): the caller's own configuration is
  * read in the statement that reads the caller. */
-static void get_config(struct http_request *r)
+static void get_config(struct exchange *x)
 {
 	struct scope s;
 
-	if (r->nparams == 0) {
-		const char *p[1] = { r->auth_uid };
+	if (x->ctx.nparams == 0) {
+		const char *p[1] = { x->ctx.auth_uid };
 		PGresult *res;
 
-		if (gate_user_in(r, "SELECT " AUTH_USER_COLS("u.") ", " COLS_OF("c.") " FROM users u "
+		if (gate_user_in(x, "SELECT " AUTH_USER_COLS("u.") ", " COLS_OF("c.") " FROM users u "
 		    "LEFT JOIN export_configurations c ON c.user_id = u.id AND c.organization_id IS NULL "
 		    "WHERE u.id = $1::uuid", 1, p, &res) != 0)
 			return;
 		if (PQgetisnull(res, 0, AUTH_USER_NCOLS))
-			http_error(r, HE_NOT_FOUND, "Export configuration not found");
+			http_error(&x->out, HE_NOT_FOUND, "Export configuration not found");
 		else
-			http_send_json(r, 200, row_json(res, AUTH_USER_NCOLS));
+			http_send_json(&x->out, 200, row_json(res, AUTH_USER_NCOLS));
 		PQclear(res);
 		return;
 	}
-	if (gate_user(r) == 0 && resolve_scope(r, &s) == 0) {
+	if (gate_user(x) == 0 && resolve_scope(x, &s) == 0) {
 		const char *p[2] = { s.user_id, s.org_id };
-		answer_row(r, "SELECT " COLS " FROM export_configurations WHERE " SCOPE, 2, p);
+		answer_row(x, "SELECT " COLS " FROM export_configurations WHERE " SCOPE, 2, p);
 	}
 }
 
-static void create_config(struct http_request *r)
+static void create_config(struct exchange *x)
 {
 	char id[UUID_STR_LEN + 1];
 	struct scope s;
 	const char *p[5];
 
-	if (resolve_scope(r, &s) != 0)
+	if (resolve_scope(x, &s) != 0)
 		return;
 	if (uuid_v4(id) != 0) {
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 		return;
 	}
 	p[0] = id;
-	p[1] = s.org_id ? r->user->id : s.user_id;   /* an org config records its creator */
+	p[1] = s.org_id ? x->ctx.user->id : s.user_id;   /* an org config records its creator */
 	p[2] = s.org_id;
-	p[3] = r->jv[F_IMAGE_FORMAT].present ? r->jv[F_IMAGE_FORMAT].s : "webp";
-	p[4] = r->jv[F_METADATA_ADAPTER].present ? r->jv[F_METADATA_ADAPTER].s : "default";
-	answer_row(r, "INSERT INTO export_configurations (id, user_id, organization_id, image_format, "
+	p[3] = x->ctx.jv[F_IMAGE_FORMAT].present ? x->ctx.jv[F_IMAGE_FORMAT].s : "webp";
+	p[4] = x->ctx.jv[F_METADATA_ADAPTER].present ? x->ctx.jv[F_METADATA_ADAPTER].s : "default";
+	answer_row(x, "INSERT INTO export_configurations (id, user_id, organization_id, image_format, "
 	    "metadata_adapter) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5) RETURNING " COLS, 5, p);
 }
 
-static void update_config(struct http_request *r)
+static void update_config(struct exchange *x)
 {
 	struct scope s;
 
-	if (resolve_scope(r, &s) == 0) {
+	if (resolve_scope(x, &s) == 0) {
 		const char *p[4] = { s.user_id, s.org_id,
-		    r->jv[F_IMAGE_FORMAT].present ? r->jv[F_IMAGE_FORMAT].s : NULL,
-		    r->jv[F_METADATA_ADAPTER].present ? r->jv[F_METADATA_ADAPTER].s : NULL };
+		    x->ctx.jv[F_IMAGE_FORMAT].present ? x->ctx.jv[F_IMAGE_FORMAT].s : NULL,
+		    x->ctx.jv[F_METADATA_ADAPTER].present ? x->ctx.jv[F_METADATA_ADAPTER].s : NULL };
 		/* updated_at moves strictly forward even within one clock tick */
-		answer_row(r, "UPDATE export_configurations SET image_format = COALESCE($3, image_format), "
+		answer_row(x, "UPDATE export_configurations SET image_format = COALESCE($3, image_format), "
 		    "metadata_adapter = COALESCE($4, metadata_adapter), "
 		    "updated_at = GREATEST(clock_timestamp(), updated_at + interval '1 microsecond') "
 		    "WHERE " SCOPE " RETURNING " COLS, 4, p);
 	}
 }
 
-static void delete_config(struct http_request *r)
+static void delete_config(struct exchange *x)
 {
 	struct scope s;
 	PGresult *res = NULL;
 	json_object *o;
 	enum herr e;
 
-	if (resolve_scope(r, &s) != 0)
+	if (resolve_scope(x, &s) != 0)
 		return;
 	{
 		const char *p[2] = { s.user_id, s.org_id };
 		e = db_exec(&res, "DELETE FROM export_configurations WHERE " SCOPE " RETURNING id", 2, p);
 	}
 	if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else if (PQntuples(res) == 0)
-		http_error(r, HE_NOT_FOUND, "Export configuration not found");
+		http_error(&x->out, HE_NOT_FOUND, "Export configuration not found");
 	else {
 		o = json_object_new_object();
 		json_object_object_add(o, "message", json_object_new_string("Export configuration deleted successfully"));
-		http_send_json(r, 200, o);
+		http_send_json(&x->out, 200, o);
 	}
 	PQclear(res);
 }
@@ -230,6 +231,7 @@ static const struct route routes[] = {
 	ROUTES("/api/v1/users/me/export-configuration"),
 	ROUTES("/api/v1/users/organizations/{org_id}/export-configuration"),
 	ROUTES("/api/v1/users/{user_id}/export-configuration"),
+	FILES_SPACE,
 };
 
 int main(void)

@@ -9,6 +9,7 @@
  */
 #include "buf.h"
 #include "config.h"
+#include "files.h"
 #include "responder.h"
 #include <stdlib.h>
 #include <string.h>
@@ -43,42 +44,42 @@ static char *target_url(const char *key, const char *type)
 	return buf_detach(&b);
 }
 
-static void serve_file(struct http_request *r)
+static void serve_file(struct exchange *x)
 {
-	const char *type = r->jv[F_TYPE].present ? r->jv[F_TYPE].s : NULL;
-	const char *raw = r->nparams ? r->param[0] : "";
-	size_t rawlen = r->nparams ? r->param_len[0] : 0;
+	const char *type = x->ctx.jv[F_TYPE].present ? x->ctx.jv[F_TYPE].s : NULL;
+	const char *raw = x->ctx.nparams ? x->ctx.param[0] : "";
+	size_t rawlen = x->ctx.nparams ? x->ctx.param_len[0] : 0;
 	char *key = NULL, *url = NULL;
 
 	switch (valid_storage_path(raw, rawlen, &key)) {
 	case VSP_OK:
 		break;
 	case VSP_EMPTY:
-		http_error(r, HE_NO_ROUTE, NULL);
+		http_error(&x->out, HE_NO_ROUTE, NULL);
 		return;
 	case VSP_BAD:
-		http_error(r, HE_BAD_REQUEST, "Invalid file path");
+		http_error(&x->out, HE_BAD_REQUEST, FILES_BAD_PATH);
 		return;
 	case VSP_NOMEM:
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 		return;
 	}
 	if (storage_key_private(key))
-		http_error(r, HE_NO_ROUTE, NULL);
+		http_error(&x->out, HE_NO_ROUTE, NULL);
 	else if ((url = target_url(key, type)) == NULL)
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 	else if (strlen(url) > LIM_HEADER_VALUE)   /* a Location no header may carry */
-		http_send_json(r, 414, json_tokener_parse("{\"detail\":\"File path too long\"}"));
-	else if (http_add_header(r, "Location", url) != 0)
-		http_error(r, HE_INTERNAL, NULL);
+		http_send_json(&x->out, 414, json_tokener_parse("{\"detail\":\"File path too long\"}"));
+	else if (http_add_header(&x->out, "Location", url) != 0)
+		http_error(&x->out, HE_INTERNAL, NULL);
 	else
-		http_send(r, 302, NULL, "", 0);   /* as Starlette's RedirectResponse: empty body */
+		http_send(&x->out, 302, NULL, "", 0);   /* as Starlette's RedirectResponse: empty body */
 	free(url);
 	free(key);
 }
 
 static const struct route routes[] = {
-	{ "GET", "/files/{file_path:path}", 0, 0, fields, 1, serve_file, .bad_path = "Invalid file path" },
+	{ "GET", FILES_PATTERN, 0, 0, fields, 1, serve_file, .bad_path = FILES_BAD_PATH },
 };
 
 int main(void)

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "log.h"
 #include "media.h"
+#include "files.h"
 #include "responder.h"
 #include "storage.h"
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #define MAX_IMAGES 50          /* image_urls, the cover not counted (API.md §6) */
-#define INGEST_TRIES 3         /* a resource removed under an ingest (ME_GONE): prepare again */
+#define INGEST_TRIES 3         /* a resource removed under an ingest (HE_GONE): prepare again */
 #define TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 enum { F_SKU, F_NAME, F_DESCRIPTION, F_ATTRIBUTES, F_COVER, F_IMAGES, F_SHOOTING, F_ORG };
@@ -107,7 +108,7 @@ static json_object *product_json(const PGresult *res, int row, int off)
 }
 
 /* Answer the products of res (PCOLS first) in the list shape. */
-static void send_list(struct http_request *r, const PGresult *res, long long count)
+static void send_list(struct exchange *x, const PGresult *res, long long count)
 {
 	json_object *out = json_object_new_object(), *data = json_object_new_array();
 	int i;
@@ -116,7 +117,7 @@ static void send_list(struct http_request *r, const PGresult *res, long long cou
 		json_object_array_add(data, product_json(res, i, 0));
 	json_object_object_add(out, "data", data);
 	json_object_object_add(out, "count", json_object_new_int64(count));
-	http_send_json(r, 200, out);
+	http_send_json(&x->out, 200, out);
 }
 
 /* ------------------------------------------------------------------ creation */
@@ -129,30 +130,30 @@ struct create {
 };
 
 /* 0, or -1 once the error is answered: organization membership and shooting visibility. */
-static int check_refs(struct http_request *r)
+static int check_refs(struct exchange *x)
 {
 	static const char sql[] = "SELECT "
 	    "($1::uuid IS NULL OR $4::boolean AND EXISTS (SELECT 1 FROM organizations WHERE id = $1::uuid) "
 	    " OR EXISTS (SELECT 1 FROM organization_members WHERE organization_id = $1::uuid AND user_id = $3::uuid)), "
 	    "($2::uuid IS NULL OR EXISTS (SELECT 1 FROM shootings WHERE id = $2::uuid AND (owner_id = $3::uuid OR $4::boolean))), "
 	    "EXISTS (SELECT 1 FROM products WHERE owner_id = $3::uuid AND sku = $5)";
-	const struct jvalue *jv = r->jv;
+	const struct jvalue *jv = x->ctx.jv;
 	char *sku = strndup(jv[F_SKU].s, jv[F_SKU].slen);
 	const char *p[5] = { jv[F_ORG].present ? jv[F_ORG].uuid : NULL,
-	    jv[F_SHOOTING].present ? jv[F_SHOOTING].uuid : NULL, r->user->id,
-	    r->user->is_superuser ? "true" : "false", sku };
+	    jv[F_SHOOTING].present ? jv[F_SHOOTING].uuid : NULL, x->ctx.user->id,
+	    x->ctx.user->is_superuser ? "true" : "false", sku };
 	PGresult *res = NULL;
 	enum herr e = sku ? db_exec(&res, sql, 5, p) : HE_INTERNAL;
 	int rc = -1;
 
 	if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
-		http_error(r, HE_FORBIDDEN, "Not enough permissions");
+		http_error(&x->out, HE_FORBIDDEN, "Not enough permissions");
 	else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-		http_error(r, HE_NOT_FOUND, "Shooting not found");
+		http_error(&x->out, HE_NOT_FOUND, "Shooting not found");
 	else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
-		http_error(r, HE_BAD_REQUEST, "Product with this SKU already exists");
+		http_error(&x->out, HE_BAD_REQUEST, "Product with this SKU already exists");
 	else
 		rc = 0;
 	PQclear(res);
@@ -161,11 +162,11 @@ static int check_refs(struct http_request *r)
 }
 
 /* The i-th URL of the request (the cover first). */
-static const char *url_at(struct http_request *r, const struct create *cr, size_t i)
+static const char *url_at(struct exchange *x, const struct create *cr, size_t i)
 {
 	if (cr->has_cover && i == 0)
-		return r->jv[F_COVER].s;
-	return json_object_get_string(json_object_array_get_idx(r->jv[F_IMAGES].o, i - (size_t)cr->has_cover));
+		return x->ctx.jv[F_COVER].s;
+	return json_object_get_string(json_object_array_get_idx(x->ctx.jv[F_IMAGES].o, i - (size_t)cr->has_cover));
 }
 
 static void abort_all(struct create *cr, size_t n)
@@ -177,14 +178,14 @@ static void abort_all(struct create *cr, size_t n)
 }
 
 /* Steps 0-3 of every image; on failure what was prepared is dropped. */
-static enum media_err prepare_all(struct http_request *r, struct create *cr, char **detail)
+static enum herr prepare_all(struct exchange *x, struct create *cr, char **detail)
 {
-	enum media_err me;
+	enum herr e;
 	size_t i, j;
 
 	for (i = 0; i < cr->n; i++) {
 		for (j = 0; j < i; j++)   /* one upload named twice: one ingest, one mark */
-			if (strcmp(url_at(r, cr, i), url_at(r, cr, j)) == 0)
+			if (strcmp(url_at(x, cr, i), url_at(x, cr, j)) == 0)
 				break;
 		if (j < i) {
 			cr->items[i] = cr->items[j];
@@ -192,29 +193,30 @@ static enum media_err prepare_all(struct http_request *r, struct create *cr, cha
 			cr->items[i].upload_id[0] = cr->items[i].temp_key[0] = '\0';
 			continue;
 		}
-		if ((me = media_prepare_url(url_at(r, cr, i), r->user->id, &cr->items[i], detail)) != ME_OK) {
-			log_info("ingest of image %zu refused: %s", i, media_strerror(me));
+		if ((e = media_prepare_url(url_at(x, cr, i), x->ctx.user->id, &cr->items[i], detail)) != HE_OK) {
+			log_info("ingest of image %zu refused: %s", i, cr->items[i].why);
 			abort_all(cr, i);
-			return me;
+			return e;
 		}
 	}
-	return ME_OK;
+	return HE_OK;
 }
 
-/* The product row and its attachments, one transaction. ME_OK, or the error (rolled back). */
-static enum media_err insert_product(struct http_request *r, struct create *cr, enum herr *dbe)
+/* The product row and its attachments, one transaction. HE_OK, or the ingest's error with
+ * its *detail, or the database's in *dbe (rolled back). */
+static enum herr insert_product(struct exchange *x, struct create *cr, enum herr *dbe, const char **detail)
 {
 	static const char sql[] = "INSERT INTO products (id, sku, name, description, attributes, owner_id, "
 	    "organization_id, shooting_id, cover_image_url, image_urls) VALUES ($1::uuid, $2, $3, $4, "
 	    "$5::jsonb, $6::uuid, $7::uuid, $8::uuid, $9, $10::jsonb)";
 	const struct config *c = config_get();
-	const struct jvalue *jv = r->jv;
+	const struct jvalue *jv = x->ctx.jv;
 	json_object *urls = json_object_new_array();
 	char *cover = NULL, *sku = strndup(jv[F_SKU].s, jv[F_SKU].slen), *name = strndup(jv[F_NAME].s, jv[F_NAME].slen);
 	char *desc = jv[F_DESCRIPTION].present ? strndup(jv[F_DESCRIPTION].s, jv[F_DESCRIPTION].slen) : NULL;
 	const char *p[10];
 	PGresult *res = NULL;
-	enum media_err me = ME_INTERNAL;
+	enum herr me = HE_INTERNAL;
 	size_t i;
 
 	*dbe = HE_OK;
@@ -229,7 +231,7 @@ static enum media_err insert_product(struct http_request *r, struct create *cr, 
 	}
 	p[0] = cr->id; p[1] = sku; p[2] = name; p[3] = desc;
 	p[4] = jv[F_ATTRIBUTES].present ? json_object_to_json_string_ext(jv[F_ATTRIBUTES].o, JSON_C_TO_STRING_PLAIN) : NULL;
-	p[5] = r->user->id; p[6] = jv[F_ORG].present ? jv[F_ORG].uuid : NULL;
+	p[5] = x->ctx.user->id; p[6] = jv[F_ORG].present ? jv[F_ORG].uuid : NULL;
 	p[7] = jv[F_SHOOTING].present ? jv[F_SHOOTING].uuid : NULL; p[8] = cover;
 	p[9] = json_object_to_json_string_ext(urls, JSON_C_TO_STRING_PLAIN);
 	if (!sku || !name || (jv[F_DESCRIPTION].present && !desc))
@@ -242,13 +244,13 @@ static enum media_err insert_product(struct http_request *r, struct create *cr, 
 	for (i = 0; i < cr->n; i++) {
 		int cov = cr->has_cover && i == 0;
 		if ((me = media_attach(&cr->items[i], "product", cr->id, cov ? "cover" : "gallery",
-		    cov ? 0 : (int)(i - (size_t)cr->has_cover))) != ME_OK)
+		    cov ? 0 : (int)(i - (size_t)cr->has_cover), detail)) != HE_OK)
 			goto out;
 	}
 	media_fault("before-commit");
-	me = (*dbe = db_commit()) == HE_OK ? ME_OK : ME_INTERNAL;
+	me = (*dbe = db_commit()) == HE_OK ? HE_OK : HE_INTERNAL;
 out:
-	if (me != ME_OK)
+	if (me != HE_OK)
 		db_rollback();
 	PQclear(res);
 	json_object_put(urls);
@@ -260,47 +262,42 @@ out:
 }
 
 /* Answer a failed creation: the database's error, an SKU race, else the ingest's. */
-static void refuse(struct http_request *r, enum media_err me, enum herr dbe, const char *detail)
+static void refuse(struct exchange *x, enum herr me, enum herr dbe, const char *detail)
 {
-	const char *d;
-	enum herr e;
-
 	if (dbe == HE_BAD_REQUEST)
-		http_error(r, HE_BAD_REQUEST, "Product with this SKU already exists");
+		http_error(&x->out, HE_BAD_REQUEST, "Product with this SKU already exists");
 	else if (dbe != HE_OK)
-		http_error(r, dbe, NULL);
-	else {
-		e = media_herr(me, &d);
-		http_error(r, e, detail ? detail : d);
-	}
+		http_error(&x->out, dbe, NULL);
+	else
+		http_error(&x->out, me, detail);
 }
 
-static void create_product(struct http_request *r)
+static void create_product(struct exchange *x)
 {
 	struct create cr = { 0 };
-	enum media_err me = ME_INTERNAL;
-	enum herr dbe = HE_OK;
+	enum herr me = HE_INTERNAL, dbe = HE_OK;
+	const char *attach_detail = NULL;
 	char *detail = NULL;
 	size_t i;
 	int try;
 
-	if (check_refs(r) != 0)
+	if (check_refs(x) != 0)
 		return;
-	cr.has_cover = r->jv[F_COVER].present;
-	cr.n = (size_t)cr.has_cover + (r->jv[F_IMAGES].present ? json_object_array_length(r->jv[F_IMAGES].o) : 0);
+	cr.has_cover = x->ctx.jv[F_COVER].present;
+	cr.n = (size_t)cr.has_cover + (x->ctx.jv[F_IMAGES].present ? json_object_array_length(x->ctx.jv[F_IMAGES].o) : 0);
 	if (uuid_v4(cr.id) != 0 || (cr.items = calloc(cr.n + 1, sizeof(*cr.items))) == NULL) {
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 		return;
 	}
 	for (try = 0; try < INGEST_TRIES; try++) {
-		if ((me = prepare_all(r, &cr, &detail)) != ME_OK)
+		if ((me = prepare_all(x, &cr, &detail)) != HE_OK)
 			break;
-		if ((me = insert_product(r, &cr, &dbe)) == ME_OK || me != ME_GONE)
+		if ((me = insert_product(x, &cr, &dbe, &attach_detail)) != HE_GONE)
 			break;
 		abort_all(&cr, cr.n);
 	}
-	if (me == ME_OK) {
-		const char *p[3] = { r->user->id, "true", cr.id };
+	if (me == HE_OK) {
+		const char *p[3] = { x->ctx.user->id, "true", cr.id };
 		PGresult *res = NULL;
 		enum herr e;
 
@@ -308,13 +305,13 @@ static void create_product(struct http_request *r)
 		for (i = 0; i < cr.n; i++)
 			media_finish(&cr.items[i]);
 		if ((e = db_exec(&res, "SELECT " PCOLS " FROM products p WHERE p.id = $3::uuid AND " VISIBLE, 3, p)) != HE_OK)
-			http_error(r, e, NULL);
+			http_error(&x->out, e, NULL);
 		else
-			http_send_json(r, 200, product_json(res, 0, 0));
+			http_send_json(&x->out, 200, product_json(res, 0, 0));
 		PQclear(res);
 	} else {
 		abort_all(&cr, cr.n);
-		refuse(r, me, dbe, detail);
+		refuse(x, me, dbe, detail ? detail : attach_detail);
 	}
 	free(detail);
 	free(cr.items);
@@ -322,17 +319,17 @@ static void create_product(struct http_request *r)
 
 /* ------------------------------------------------------------------ reading, deleting */
 
-static void list_products(struct http_request *r)
+static void list_products(struct exchange *x)
 {
 	static const char sql[] = "SELECT " PCOLS ", count(*) OVER () FROM products p WHERE " VISIBLE
 	    " AND ($3::text IS NULL OR p.sku = $3) ORDER BY p.created_at DESC, p.id "
 	    "OFFSET $4::bigint LIMIT $5::bigint";
 	static const char cnt[] = "SELECT count(*) FROM products p WHERE " VISIBLE
 	    " AND ($3::text IS NULL OR p.sku = $3)";
-	const struct jvalue *jv = r->jv;
+	const struct jvalue *jv = x->ctx.jv;
 	long long count = 0;
 	char sk[24], li[24], *sku = jv[Q_SKU].present ? strndup(jv[Q_SKU].s, jv[Q_SKU].slen) : NULL;
-	const char *p[5] = { r->user->id, r->user->is_superuser ? "true" : "false", sku, sk, li };
+	const char *p[5] = { x->ctx.user->id, x->ctx.user->is_superuser ? "true" : "false", sku, sk, li };
 	PGresult *res = NULL, *c = NULL;
 	enum herr e;
 
@@ -345,33 +342,33 @@ static void list_products(struct http_request *r)
 	else if (e == HE_OK && (e = db_exec(&c, cnt, 3, p)) == HE_OK)   /* past the end: count alone */
 		count = strtoll(PQgetvalue(c, 0, 0), NULL, 10);
 	if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else
-		send_list(r, res, count);
+		send_list(x, res, count);
 	PQclear(res);
 	PQclear(c);
 	free(sku);
 }
 
 /* RF_USER_LATE: the caller and the product (images included) in one statement. */
-static void get_product(struct http_request *r)
+static void get_product(struct exchange *x)
 {
-	const char *p[2] = { r->auth_uid, http_route_param(r, "product_id") };
+	const char *p[2] = { x->ctx.auth_uid, reqctx_param(&x->ctx, "product_id") };
 	PGresult *res = NULL;
 
-	if (gate_user_in(r, "SELECT " AUTH_USER_COLS("u.") ", " PCOLS " FROM users u "
+	if (gate_user_in(x, "SELECT " AUTH_USER_COLS("u.") ", " PCOLS " FROM users u "
 	    "LEFT JOIN products p ON p.id = $2::uuid AND (p.owner_id = u.id OR u.is_superuser OR "
 	    "p.organization_id IN (SELECT organization_id FROM organization_members m WHERE m.user_id = u.id)) "
 	    "WHERE u.id = $1::uuid", 2, p, &res) != 0)
 		return;
 	if (PQgetisnull(res, 0, AUTH_USER_NCOLS))
-		http_error(r, HE_NOT_FOUND, "Product not found");
+		http_error(&x->out, HE_NOT_FOUND, "Product not found");
 	else
-		http_send_json(r, 200, product_json(res, 0, AUTH_USER_NCOLS));
+		http_send_json(&x->out, 200, product_json(res, 0, AUTH_USER_NCOLS));
 	PQclear(res);
 }
 
-static void delete_product(struct http_request *r)
+static void delete_product(struct exchange *x)
 {
 	/* One statement: the check and the deletion of the product with its attachments. */
 	static const char sql[] = "WITH v AS (SELECT p.id, (p.owner_id = $1::uuid OR $2::boolean) AS may "
@@ -379,22 +376,22 @@ static void delete_product(struct http_request *r)
 	    "d AS (DELETE FROM products WHERE id IN (SELECT id FROM v WHERE may) RETURNING id), "
 	    "a AS (DELETE FROM media_resource_attachments WHERE entity_type = 'product' "
 	    "AND entity_id IN (SELECT id FROM d)) SELECT may FROM v";
-	const char *p[3] = { r->user->id, r->user->is_superuser ? "true" : "false",
-	    http_route_param(r, "product_id") };
+	const char *p[3] = { x->ctx.user->id, x->ctx.user->is_superuser ? "true" : "false",
+	    reqctx_param(&x->ctx, "product_id") };
 	PGresult *res = NULL;
 	enum herr e = db_exec(&res, sql, 3, p);
 	json_object *o;
 
 	if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else if (PQntuples(res) == 0)
-		http_error(r, HE_NOT_FOUND, "Product not found");
+		http_error(&x->out, HE_NOT_FOUND, "Product not found");
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
-		http_error(r, HE_FORBIDDEN, "Not enough permissions");
+		http_error(&x->out, HE_FORBIDDEN, "Not enough permissions");
 	else {
 		o = json_object_new_object();
 		json_object_object_add(o, "message", json_object_new_string("Product deleted successfully"));
-		http_send_json(r, 200, o);
+		http_send_json(&x->out, 200, o);
 	}
 	PQclear(res);
 }
@@ -405,7 +402,7 @@ static void delete_product(struct http_request *r)
 	"(SELECT coalesce(json_agg(p.id::text ORDER BY p.created_at, p.id), '[]'::json)::text " \
 	"FROM products p WHERE p.shooting_id = s.id)"
 
-static void send_shooting(struct http_request *r, const PGresult *res)
+static void send_shooting(struct exchange *x, const PGresult *res)
 {
 	static const char *const names[] = { "id", "name", "owner_id", "created_at", "updated_at" };
 	json_object *o = json_object_new_object();
@@ -414,42 +411,42 @@ static void send_shooting(struct http_request *r, const PGresult *res)
 	for (i = 0; i < 5; i++)
 		json_object_object_add(o, names[i], col(res, 0, i));
 	json_object_object_add(o, "product_ids", parse_json(PQgetvalue(res, 0, 5)));
-	http_send_json(r, 200, o);
+	http_send_json(&x->out, 200, o);
 }
 
-static void shooting_answer(struct http_request *r, const char *sql, int n, const char *const *p)
+static void shooting_answer(struct exchange *x, const char *sql, int n, const char *const *p)
 {
 	PGresult *res = NULL;
 	enum herr e = db_exec(&res, sql, n, p);
 
 	if (e != HE_OK)
-		http_error(r, e, NULL);
+		http_error(&x->out, e, NULL);
 	else if (PQntuples(res) == 0)
-		http_error(r, HE_NOT_FOUND, "Shooting not found");
+		http_error(&x->out, HE_NOT_FOUND, "Shooting not found");
 	else
-		send_shooting(r, res);
+		send_shooting(x, res);
 	PQclear(res);
 }
 
-static void create_shooting(struct http_request *r)
+static void create_shooting(struct exchange *x)
 {
-	char id[UUID_STR_LEN + 1], *name = strndup(r->jv[S_NAME].s, r->jv[S_NAME].slen);
-	const char *p[3] = { id, name, r->user->id };
+	char id[UUID_STR_LEN + 1], *name = strndup(x->ctx.jv[S_NAME].s, x->ctx.jv[S_NAME].slen);
+	const char *p[3] = { id, name, x->ctx.user->id };
 
 	if (name == NULL || uuid_v4(id) != 0)
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 	else
-		shooting_answer(r, "WITH s AS (INSERT INTO shootings (id, name, owner_id) "
+		shooting_answer(x, "WITH s AS (INSERT INTO shootings (id, name, owner_id) "
 		    "VALUES ($1::uuid, $2, $3::uuid) RETURNING *) SELECT " SCOLS " FROM s", 3, p);
 	free(name);
 }
 
-static void get_shooting(struct http_request *r)
+static void get_shooting(struct exchange *x)
 {
-	const char *p[3] = { r->user->id, r->user->is_superuser ? "true" : "false",
-	    http_route_param(r, "shooting_id") };
+	const char *p[3] = { x->ctx.user->id, x->ctx.user->is_superuser ? "true" : "false",
+	    reqctx_param(&x->ctx, "shooting_id") };
 
-	shooting_answer(r, "SELECT " SCOLS " FROM shootings s WHERE s.id = $3::uuid "
+	shooting_answer(x, "SELECT " SCOLS " FROM shootings s WHERE s.id = $3::uuid "
 	    "AND (s.owner_id = $1::uuid OR $2::boolean)", 3, p);
 }
 
@@ -461,6 +458,7 @@ static const struct route routes[] = {
 	{ "DELETE", "/api/v1/products/{product_id}", RF_AUTH, 0, NULL, 0, delete_product },
 	{ "POST", "/api/v1/shootings", RF_AUTH, LIM_JSON_BODY, shooting_fields, NF(shooting_fields), create_shooting },
 	{ "GET", "/api/v1/shootings/{shooting_id}", RF_AUTH, 0, NULL, 0, get_shooting },
+	FILES_SPACE,
 };
 
 int main(void)

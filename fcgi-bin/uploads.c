@@ -7,6 +7,7 @@
 #include "log.h"
 #include "mediatype.h"
 #include "presign.h"
+#include "files.h"
 #include "responder.h"
 #include "storage.h"
 #include "uplease.h"
@@ -48,7 +49,7 @@ static const char *allowed_type(const char *ct, size_t len)
 	return NULL;
 }
 
-static void send_presign(struct http_request *r, const char *upload_url, const char *key,
+static void send_presign(struct exchange *x, const char *upload_url, const char *key,
     const char *file_id, const char *ctype, long long expires_in, const char *token)
 {
 	const struct config *c = config_get();
@@ -59,7 +60,7 @@ static void send_presign(struct http_request *r, const char *upload_url, const c
 	if (buf_printf(&file_url, "%s/%s", c->cdn_url, key) != 0) {
 		json_object_put(o);
 		json_object_put(req);
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 		return;
 	}
 	json_object_object_add(o, "upload_url", json_object_new_string(upload_url));
@@ -73,33 +74,33 @@ static void send_presign(struct http_request *r, const char *upload_url, const c
 	json_object_object_add(o, "required_headers", req);
 	if (token)
 		json_object_object_add(o, "token", json_object_new_string(token));
-	http_send_json(r, 200, o);
+	http_send_json(&x->out, 200, o);
 	buf_free(&file_url);
 }
 
 /* An answer of presigned_url before its INSERT: the user's checks come first (RF_USER_LATE). */
-static void refuse(struct http_request *r, enum herr e, const char *detail)
+static void refuse(struct exchange *x, enum herr e, const char *detail)
 {
-	if (gate_user(r) == 0)
-		http_error(r, e, detail);
+	if (gate_user(x) == 0)
+		http_error(&x->out, e, detail);
 }
 
 /* The checks of a presign after validation: 0 with the allowed type and the size (-1 when
  * not declared), or -1 once refused (400 type or size). */
-static int presign_checks(struct http_request *r, const char **ctype, long long *size)
+static int presign_checks(struct exchange *x, const char **ctype, long long *size)
 {
-	const struct jvalue *v = r->jv;
+	const struct jvalue *v = x->ctx.jv;
 	char msg[256];
 
 	*size = v[P_SIZE].present ? v[P_SIZE].i : v[P_FILE_SIZE].present ? v[P_FILE_SIZE].i : -1;
 	if ((*ctype = allowed_type(v[P_CONTENT_TYPE].s, v[P_CONTENT_TYPE].slen)) == NULL) {
 		snprintf(msg, sizeof(msg), "Content type '%.*s' is not allowed", (int)(v[P_CONTENT_TYPE].slen > 100 ? 100 : v[P_CONTENT_TYPE].slen), v[P_CONTENT_TYPE].s);
-		refuse(r, HE_BAD_REQUEST, msg);
+		refuse(x, HE_BAD_REQUEST, msg);
 		return -1;
 	}
 	if (*size > config_get()->max_upload_size) {
 		snprintf(msg, sizeof(msg), "File size %lld exceeds the maximum of %lld bytes", *size, config_get()->max_upload_size);
-		refuse(r, HE_BAD_REQUEST, msg);
+		refuse(x, HE_BAD_REQUEST, msg);
 		return -1;
 	}
 	return 0;
@@ -130,10 +131,29 @@ static int presign_target(const char *key, const char *ctype, long long size, lo
 	return buf_printf(url, "%s/api/v1/uploads/local/%s", c->public_base_url, *token);
 }
 
-static void presigned_url(struct http_request *r)
+/*
+ * The caller is read in the same statement, which records the upload only for an active
+ * caller: any other gets the user's error and leaves no row. The record is committed without
+ * waiting for its WAL flush (synchronous_commit off for this transaction only: a crash loses
+ * at most the last fraction of a second of issued uploads, whose clients upload again); an
+ * operator restores the flush with ALTER ROLE ... SET sartiq.presign_synchronous_commit = 'on'
+ * (docs/deployment.md). The sc CTE is joined so that it is evaluated. 0, or -1 once answered.
+ */
+static int record_upload(struct exchange *x, const char *const params[8], PGresult **res)
+{
+	return gate_user_in(x, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
+	    "sc AS (SELECT set_config('synchronous_commit', coalesce(nullif(current_setting("
+	    "'sartiq.presign_synchronous_commit', true), ''), 'off'), true)), "
+	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
+	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
+	    "to_timestamp($7::bigint), $8 FROM u, sc WHERE u.is_active RETURNING 1) "
+	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, res);
+}
+
+static void presigned_url(struct exchange *x)
 {
 	const struct config *c = config_get();
-	const struct jvalue *v = r->jv;
+	const struct jvalue *v = x->ctx.jv;
 	char uid[UUID_STR_LEN + 1], file_id[33], safe[SAFE_FILENAME_MAX + 1], exp_s[24], size_s[24];
 	const char *ctype, *params[8];
 	long long size, expires_in, now = (long long)time(NULL);
@@ -145,10 +165,10 @@ static void presigned_url(struct http_request *r)
 
 	buf_init(&key, 1024);
 	buf_init(&url, 16384);
-	if (presign_checks(r, &ctype, &size) != 0)
+	if (presign_checks(x, &ctype, &size) != 0)
 		goto out;
 	if (safe_filename_typed(v[P_FILENAME].s, v[P_FILENAME].slen, ctype, safe) != 0 || uuid_v4(uid) != 0) {
-		refuse(r, HE_INTERNAL, NULL);
+		refuse(x, HE_INTERNAL, NULL);
 		goto out;
 	}
 	for (i = 0; uid[i]; i++)
@@ -156,45 +176,32 @@ static void presigned_url(struct http_request *r)
 			file_id[o++] = uid[i];
 	file_id[o] = '\0';
 	if (buf_printf(&key, "temp/%s_%lld_%s", file_id, now, safe) != 0) {
-		refuse(r, HE_INTERNAL, NULL);
+		refuse(x, HE_INTERNAL, NULL);
 		goto out;
 	}
 	expires_in = c->presign_expires_seconds + (size > 0 ? size / 16384 : 0);
 	if (expires_in > 3600)
 		expires_in = 3600;
 	if (presign_target(key.data, ctype, size, now, expires_in, &url, &t, &token) != 0) {
-		refuse(r, HE_INTERNAL, NULL);
+		refuse(x, HE_INTERNAL, NULL);
 		goto out;
 	}
 	snprintf(exp_s, sizeof(exp_s), "%lld", now + expires_in);
 	snprintf(size_s, sizeof(size_s), "%lld", size);
 	params[0] = uid;
-	params[1] = r->auth_uid;
+	params[1] = x->ctx.auth_uid;
 	params[2] = key.data;
 	params[3] = v[P_FOLDER].present ? v[P_FOLDER].s : NULL;
 	params[4] = ctype;
 	params[5] = size >= 0 ? size_s : NULL;
 	params[6] = exp_s;
 	params[7] = token ? t.nonce : NULL;
-	/* The caller is read in the same statement, which records the upload only for an
-	 * active caller: any other gets the user's error and leaves no row. The record is
-	 * committed without waiting for its WAL flush (synchronous_commit off for this
-	 * transaction only: a crash loses at most the last fraction of a second of issued
-	 * uploads, whose clients upload again); an operator restores the flush with
-	 * ALTER ROLE ... SET sartiq.presign_synchronous_commit = 'on' (docs/deployment.md).
-	 * The sc CTE is joined so that it is evaluated. */
-	if (gate_user_in(r, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
-	    "sc AS (SELECT set_config('synchronous_commit', coalesce(nullif(current_setting("
-	    "'sartiq.presign_synchronous_commit', true), ''), 'off'), true)), "
-	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
-	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
-	    "to_timestamp($7::bigint), $8 FROM u, sc WHERE u.is_active RETURNING 1) "
-	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, &res) != 0)
+	if (record_upload(x, params, &res) != 0)
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0)
-		http_error(r, HE_INTERNAL, NULL);     /* cannot happen: the caller was checked active */
+		http_error(&x->out, HE_INTERNAL, NULL);     /* cannot happen: the caller was checked active */
 	else
-		send_presign(r, url.data, key.data, file_id, ctype, expires_in, token);
+		send_presign(x, url.data, key.data, file_id, ctype, expires_in, token);
 out:
 	PQclear(res);
 	buf_free(&key);
@@ -204,7 +211,7 @@ out:
 
 /* The body of a local PUT on its way to storage, under the claim's lease. */
 struct put_body {
-	struct http_request *r;
+	struct http_request *in;
 	struct uplease *lease;
 };
 
@@ -214,7 +221,7 @@ struct put_body {
 static ssize_t body_reader(void *ctx, char *buf, size_t n)
 {
 	struct put_body *b = ctx;
-	ssize_t got = http_read_stream(b->r, buf, n);
+	ssize_t got = http_read_stream(b->in, buf, n);
 
 	if (got < 0 || uplease_renew(b->lease, got == 0) != 0)
 		return -1;
@@ -236,34 +243,34 @@ static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
 
 /* The token of a local PUT checked against the request: 0 with *t and the row id, or -1
  * once answered (404 in s3 mode, 403, 415, 413, 400). */
-static int put_token(struct http_request *r, struct uptoken *t, char id[UUID_STR_LEN + 1])
+static int put_token(struct exchange *x, struct uptoken *t, char id[UUID_STR_LEN + 1])
 {
 	const struct config *c = config_get();
-	const char *tok = http_route_param(r, "token");
+	const char *tok = reqctx_param(&x->ctx, "token");
 	enum uptoken_status ts;
 	char msg[200];
 
 	if (c->storage_backend != STORAGE_LOCAL) {
-		http_error(r, HE_NO_ROUTE, NULL);
+		http_error(&x->out, HE_NO_ROUTE, NULL);
 		return -1;
 	}
 	ts = uptoken_verify(tok, strlen(tok), c->secret_key, (long long)time(NULL), t);
 	if (ts != UPTOKEN_OK || upload_id_of_key(t->key, id) != 0) {
-		http_error(r, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
+		http_error(&x->out, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
 		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
 		return -1;
 	}
-	if (!mediatype_exact(r->content_type, t->content_type)) {   /* no parameters */
+	if (!mediatype_exact(x->in.content_type, t->content_type)) {   /* no parameters */
 		snprintf(msg, sizeof(msg), "Content-Type must be %s", t->content_type);
-		http_error(r, HE_UNSUPPORTED_TYPE, msg);
+		http_error(&x->out, HE_UNSUPPORTED_TYPE, msg);
 		return -1;
 	}
-	if (r->content_length > t->size) {
-		http_error(r, HE_TOO_LARGE, "Upload larger than allowed");
+	if (x->in.content_length > t->size) {
+		http_error(&x->out, HE_TOO_LARGE, "Upload larger than allowed");
 		return -1;
 	}
-	if (t->exact && r->content_length >= 0 && r->content_length < t->size) {
-		http_error(r, HE_BAD_REQUEST, "Upload shorter than the declared size");
+	if (t->exact && x->in.content_length >= 0 && x->in.content_length < t->size) {
+		http_error(&x->out, HE_BAD_REQUEST, "Upload shorter than the declared size");
 		return -1;
 	}
 	return 0;
@@ -271,48 +278,51 @@ static int put_token(struct http_request *r, struct uptoken *t, char id[UUID_STR
 
 /* Claim the token as a lease: one upload may run or succeed per token, until a claim's
  * lease runs out (its process died). 0 claimed, -1 answered (403 unknown, 409, 503). */
-static int put_claim(struct http_request *r, struct uplease *lease, const char *id, const char *nonce)
+static int put_claim(struct exchange *x, struct uplease *lease, const char *id, const char *nonce)
 {
 	enum herr e = uplease_claim(lease, id, nonce, config_get()->upload_lease_seconds);
 
 	if (e == HE_OK)
 		return 0;
-	http_error(r, e, e == HE_FORBIDDEN ? "Invalid upload token" :
+	http_error(&x->out, e, e == HE_FORBIDDEN ? "Invalid upload token" :
 	    e == HE_CONFLICT ? "Upload token already used" : NULL);
 	return -1;
 }
 
-static void local_put(struct http_request *r)
+static void local_put(struct exchange *x)
 {
 	const struct config *c = config_get();
 	struct uptoken t;
 	struct uplease lease = { .held = 0 };
-	struct put_body body = { r, &lease };
+	struct put_body body = { &x->in, &lease };
 	struct storage_obj obj;
-	enum storage_err se;
 	json_object *o;
 	char size_s[24], url[8192], id[UUID_STR_LEN + 1];
-	const char *detail;
+	const char *detail = NULL;
 	enum herr e;
 
-	if (put_token(r, &t, id) != 0 || put_claim(r, &lease, id, t.nonce) != 0)
+	if (put_token(x, &t, id) != 0 || put_claim(x, &lease, id, t.nonce) != 0)
 		return;
-	se = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
-	if (se != ST_OK) {
-		if ((e = storage_herr(se, &detail)) == HE_INTERNAL)
-			log_error("storing %s failed: %s", t.key, storage_strerror(se));
-		if (se == ST_READ_ERROR && r->body_timed_out)
-			e = HE_TIMEOUT, detail = NULL;     /* a stalled body; the partial file is gone */
-		else if (se == ST_READ_ERROR && !lease.held)    /* the lease was lost, or unconfirmed */
+	e = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
+	if (e != HE_OK) {
+		if (e == HE_SOURCE && x->in.body_timed_out)
+			e = HE_TIMEOUT;     /* a stalled body; the partial file is gone */
+		else if (e == HE_SOURCE && !lease.held)    /* the lease was lost, or unconfirmed */
 			e = lease.lost, detail = lease.lost == HE_CONFLICT ? "Upload token already used" : NULL;
-		http_error(r, e, detail);
+		else if (e == HE_TOO_LARGE)
+			detail = "Upload larger than allowed";
+		else if (e != HE_SHORT_BODY && e != HE_SOURCE && e != HE_STORAGE_UNAVAILABLE) {
+			log_error("storing %s failed: %s", t.key, herr_str(e));
+			e = HE_INTERNAL;
+		}
+		http_error(&x->out, e, detail);
 		goto out;
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", obj.size);
 	if ((e = uplease_finish(&lease, size_s, obj.etag)) != HE_OK) {
 		if (e != HE_CONFLICT)
 			storage_delete(t.key);     /* unrecorded bytes must not stay behind */
-		http_error(r, e, e == HE_CONFLICT ? "Upload token already used" : NULL);
+		http_error(&x->out, e, e == HE_CONFLICT ? "Upload token already used" : NULL);
 		goto out;
 	}
 	snprintf(url, sizeof(url), "%s/%s", c->cdn_url, t.key);
@@ -321,7 +331,7 @@ static void local_put(struct http_request *r)
 	json_object_object_add(o, "size", json_object_new_int64(obj.size));
 	json_object_object_add(o, "etag", json_object_new_string(obj.etag));
 	json_object_object_add(o, "file_url", json_object_new_string(url));
-	http_send_json(r, 200, o);
+	http_send_json(&x->out, 200, o);
 out:
 	uplease_release(&lease);   /* a refused attempt does not spend the token */
 }
@@ -352,14 +362,13 @@ static int lora_ext_ok(const char *safe)
 
 /* Store the checked file (a temp file of the form) under loras/ and record it. HE_OK with
  * *key set, else the error to answer (the stored file is removed again). */
-static enum herr lora_store(struct http_request *r, const char *safe, struct buf *key, struct storage_obj *obj)
+static enum herr lora_store(struct exchange *x, const char *safe, struct buf *key, struct storage_obj *obj)
 {
-	const struct jvalue *v = r->jv;
+	const struct jvalue *v = x->ctx.jv;
 	const char *entity = v[L_ENTITY].present ? v[L_ENTITY].s : "subject", *p[6];
 	char rnd[17], id[UUID_STR_LEN + 1], size_s[24];
 	unsigned char rb[8];
 	PGresult *res = NULL;
-	enum storage_err se;
 	enum herr e;
 
 	if (random_bytes(rb, sizeof(rb)) != 0 || uuid_v4(id) != 0)
@@ -369,14 +378,14 @@ static enum herr lora_store(struct http_request *r, const char *safe, struct buf
 		snprintf(rnd + 2 * i, 3, "%02x", rb[i]);
 	if (buf_printf(key, "loras/%s/%lld_%s_%s", entity, (long long)time(NULL), rnd, safe) != 0)
 		return HE_INTERNAL;
-	se = storage_put_fd(key->data, v[L_FILE].fd, v[L_FILE].i, "application/octet-stream", obj);
-	if (se != ST_OK) {     /* from a spooled file: never the client's error */
-		if (se != ST_UNAVAILABLE)
-			log_error("storing %s failed: %s", key->data, storage_strerror(se));
-		return se == ST_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL;
+	e = storage_put_fd(key->data, v[L_FILE].fd, v[L_FILE].i, "application/octet-stream", obj);
+	if (e != HE_OK) {     /* from a spooled file: never the client's error */
+		if (e != HE_STORAGE_UNAVAILABLE)
+			log_error("storing %s failed: %s", key->data, herr_str(e));
+		return e == HE_STORAGE_UNAVAILABLE ? HE_STORAGE_UNAVAILABLE : HE_INTERNAL;
 	}
 	snprintf(size_s, sizeof(size_s), "%lld", v[L_FILE].i);
-	p[0] = id; p[1] = r->user->id; p[2] = key->data; p[3] = size_s;
+	p[0] = id; p[1] = x->ctx.user->id; p[2] = key->data; p[3] = size_s;
 	p[4] = v[L_ENTITY].present ? v[L_ENTITY].s : NULL;
 	p[5] = v[L_TRIGGER].present ? v[L_TRIGGER].s : NULL;
 	e = db_exec(&res, "INSERT INTO lora_uploads (id, uploader_id, key, size, entity_type, lora_trigger) "
@@ -387,10 +396,10 @@ static enum herr lora_store(struct http_request *r, const char *safe, struct buf
 	return e;
 }
 
-static void upload_lora(struct http_request *r)
+static void upload_lora(struct exchange *x)
 {
 	char safe[SAFE_FILENAME_MAX + 1], ts[32];
-	const struct jvalue *f = &r->jv[L_FILE];
+	const struct jvalue *f = &x->ctx.jv[L_FILE];
 	struct storage_obj obj;
 	struct buf key;
 	json_object *o;
@@ -400,15 +409,15 @@ static void upload_lora(struct http_request *r)
 
 	buf_init(&key, 1024);
 	if (safe_filename(f->s, f->slen, safe) != 0) {
-		http_error(r, HE_INTERNAL, NULL);
+		http_error(&x->out, HE_INTERNAL, NULL);
 		goto out;
 	}
 	if (!lora_ext_ok(safe)) {
-		http_error(r, HE_BAD_REQUEST, "Unsupported LoRA file type");
+		http_error(&x->out, HE_BAD_REQUEST, "Unsupported LoRA file type");
 		goto out;
 	}
-	if ((e = lora_store(r, safe, &key, &obj)) != HE_OK) {
-		http_error(r, e, NULL);
+	if ((e = lora_store(x, safe, &key, &obj)) != HE_OK) {
+		http_error(&x->out, e, NULL);
 		goto out;
 	}
 	gmtime_r(&now, &tm);
@@ -419,7 +428,7 @@ static void upload_lora(struct http_request *r)
 	json_object_object_add(o, "filename", json_object_new_string(safe));
 	json_object_object_add(o, "file_size", json_object_new_int64(f->i));
 	json_object_object_add(o, "upload_timestamp", json_object_new_string(ts));
-	http_send_json(r, 200, o);
+	http_send_json(&x->out, 200, o);
 out:
 	buf_free(&key);
 }
@@ -430,6 +439,7 @@ static const struct route routes[] = {
 	{ "PUT", "/api/v1/uploads/local/{token:seg}", 0, 0, NULL, 0, local_put },
 	{ "POST", "/api/v1/uploads/admin/upload-lora", RF_SUPERUSER | RF_DEPRECATED, LORA_BODY_MAX, lora_fields,
 	  sizeof(lora_fields) / sizeof(lora_fields[0]), upload_lora, .too_large = "LoRA file larger than 100 MB" },
+	FILES_SPACE,
 };
 
 int main(void)

@@ -329,14 +329,14 @@ static int prepare_images(struct job *j, struct row *r, const struct arc_entry *
 
 	for (i = 0; i < n; i++) {
 		struct arc_stream *s = archive_stream_open(j->a, im[i]);
-		enum media_err me = s ? media_prepare_stream(archive_stream_read, s,
-		    j->c->max_upload_size, MT_IMAGES, &items[i]) : ME_STREAM;
+		enum herr me = s ? media_prepare_stream(archive_stream_read, s,
+		    j->c->max_upload_size, MT_IMAGES, &items[i]) : HE_BAD_REQUEST;
 
 		archive_stream_close(s);
-		if (me != ME_OK) {
+		if (me != HE_OK) {
 			while (i-- > 0)
 				media_abort(&items[i]);
-			if (me == ME_DB || me == ME_STORAGE || me == ME_INTERNAL || me == ME_GONE) {
+			if (me != HE_BAD_REQUEST && me != HE_FORBIDDEN && me != HE_CONFLICT) {
 				j->fatal = 1;
 				return -1;
 			}
@@ -408,7 +408,7 @@ static int create_product(struct job *j, struct row *r, struct media_item *items
 		goto rollback;
 	for (i = 0; i < n; i++)
 		if (media_attach(&items[i], "product", id, i == 0 ? "cover" : "gallery",
-		    i == 0 ? 0 : (int)i - 1) != ME_OK) {
+		    i == 0 ? 0 : (int)i - 1, NULL) != HE_OK) {
 			j->fatal = 1;   /* database down, or a resource swept under us: redo on resume */
 			rc = -1;
 			goto rollback;
@@ -565,7 +565,7 @@ static int task_end(struct job *j, const char *status, const char *msg)
 	    "INSERT INTO bulk_upload_errors (task_id, field, message) SELECT $1::uuid, 'archive', $3 "
 	    "FROM bulk_upload_tasks WHERE id = $1::uuid AND claim_id = $2::uuid";
 	const char *p[2] = { status, msg };
-	enum storage_err se;
+	enum herr se;
 
 	if (db_begin() != HE_OK || (msg != NULL && task_exec(j, ins, 1, &msg) != 0 && j->fatal) ||
 	    task_exec(j, end, 2, p) != 0 || db_commit() != HE_OK) {
@@ -573,8 +573,8 @@ static int task_end(struct job *j, const char *status, const char *msg)
 		j->fatal |= !j->lost;
 		return -1;
 	}
-	if ((se = storage_delete(j->t->key)) != ST_OK)
-		log_warn("task %s: archive %s not deleted: %s", j->t->id, j->t->key, storage_strerror(se));
+	if ((se = storage_delete(j->t->key)) != HE_OK)
+		log_warn("task %s: archive %s not deleted: %s", j->t->id, j->t->key, herr_str(se));
 	log_info("task %s %s%s%s", j->t->id, status, msg ? ": " : "", msg ? msg : "");
 	return 0;
 }
@@ -592,7 +592,7 @@ static int task_run(struct job *j)
 		(uint64_t)j->c->max_upload_size, CSV_MAX_BYTES, ARC_RATIO, ARC_RATIO_FLOOR, validating, j };
 	char err[ARC_ERR_MAX], total[24];
 	const char *tp = total;
-	enum storage_err se;
+	enum herr se;
 	int fd = tmpfile_anon("bulk"), rc = -1;
 
 	err[0] = '\0';
@@ -605,11 +605,11 @@ static int task_run(struct job *j)
 		goto out;
 	}
 	se = storage_get(j->t->key, NULL, write_fd, &fd);
-	if (se == ST_NOT_FOUND) {
+	if (se == HE_NOT_FOUND) {
 		rc = task_end(j, "FAILED", "archive: the uploaded file is missing from storage");
 		goto out;
 	}
-	if (se != ST_OK) {
+	if (se != HE_OK) {
 		j->fatal = 1;
 		goto out;
 	}

@@ -90,11 +90,11 @@ static int scan_media(void *ctx, const char *key, long long size, time_t mtime)
 static int delete_keys(const struct keys *k, int dry_run, size_t *done)
 {
 	size_t i;
-	enum storage_err e;
+	enum herr e;
 
 	for (i = 0; i < k->n; i++) {
-		if (!dry_run && (e = storage_delete(k->v[i])) != ST_OK) {
-			cron_fail(NAME, "deleting %s: %s", k->v[i], storage_strerror(e));
+		if (!dry_run && (e = storage_delete(k->v[i])) != HE_OK) {
+			cron_fail(NAME, "deleting %s: %s", k->v[i], herr_str(e));
 			return -1;
 		}
 		(*done)++;
@@ -298,7 +298,7 @@ int cron_sweep_temp(int argc, char **argv)
 	struct scan t = { 0 }, m = { 0 };
 	size_t temp_done = 0, media_done = 0, pending_done = 0;
 	int dry_run = 0, lock, rc = CRON_EX_FAIL;
-	enum storage_err e;
+	enum herr e;
 
 	if (parse_args(argc, argv, &older, &dry_run) != 0)
 		return CRON_EX_USAGE;
@@ -312,9 +312,9 @@ int cron_sweep_temp(int argc, char **argv)
 	}
 	t.cutoff = m.cutoff = time(NULL) - (time_t)older;
 	t.max_size = c->max_upload_size;
-	if ((e = storage_list("temp/", scan_temp, &t)) != ST_OK ||
-	    (e = storage_list("media/", scan_media, &m)) != ST_OK) {
-		cron_fail(NAME, "listing the store failed: %s", storage_strerror(e));
+	if ((e = storage_list("temp/", scan_temp, &t)) != HE_OK ||
+	    (e = storage_list("media/", scan_media, &m)) != HE_OK) {
+		cron_fail(NAME, "listing the store failed: %s", herr_str(e));
 		goto out;
 	}
 	if (delete_keys(&t.old, dry_run, &temp_done) != 0)

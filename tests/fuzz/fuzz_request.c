@@ -45,13 +45,13 @@ static const struct jfield *checking;
 static size_t nchecking;
 
 /* What a handler is given must obey its table. */
-static void check(struct http_request *r)
+static void check(struct exchange *x)
 {
 	size_t i;
 
 	for (i = 0; i < nchecking; i++) {
 		const struct jfield *f = &checking[i];
-		const struct jvalue *v = &r->jv[i];
+		const struct jvalue *v = &x->ctx.jv[i];
 		if (!v->present)
 			continue;
 		switch (f->type) {
@@ -79,10 +79,10 @@ static void check(struct http_request *r)
 			break;
 		}
 	}
-	http_send(r, 200, "application/json", "{}", 2);
+	http_send(&x->out, 200, "application/json", "{}", 2);
 }
 
-static void on_query(struct http_request *r) { check(r); }
+static void on_query(struct exchange *x) { check(x); }
 
 static const struct route routes[] = {
 	{ "GET", "/q/{n:seg}", 0, 0, qfields, N(qfields), on_query },

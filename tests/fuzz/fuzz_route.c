@@ -1,10 +1,13 @@
-/* fuzz_route.c: libFuzzer driver for route_match (the input as a request path), pct_decode and uuid_parse. */
+/* fuzz_route.c: libFuzzer driver for route_match (the input as a request path), pct_decode,
+ * the percent-encoder (pctenc) and uuid_parse. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flimits.h"
+#include "pctenc.h"
+#include "sigv4.h"
 #include "route.h"
 #include "uuid.h"
 #include "valid.h"
@@ -142,6 +145,45 @@ static int dot_segment_oracle(const char *p, size_t len)
 	return found;
 }
 
+/* Every variant of the encoder: only kept bytes and %XX out, decoding gives the input back
+ * (PCT_KEEP_ESCAPES: the input's own escapes are decoded too, so only the alphabet is
+ * checked), the buffered form equals the malloc'd one, and SigV4's UriEncode is the same. */
+static void check_pctenc(const char *in, size_t size)
+{
+	static const char *const keeps[] = { PCT_UNRESERVED, PCT_PATH, PCT_URL };
+	struct buf b;
+	size_t i, k, dlen;
+	char *enc, *dec;
+
+	for (k = 0; k < 6; k++) {
+		unsigned flags = k >= 3 ? PCT_KEEP_ESCAPES : 0;
+		if ((enc = pct_encode(in, size, keeps[k % 3], flags)) == NULL)
+			continue;
+		for (i = 0; enc[i]; i++)
+			if (!(enc[i] == '%' || strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+			    enc[i]) || strchr(keeps[k % 3], enc[i])))
+				abort();
+		if (!flags) {
+			if ((dec = pct_decode(enc, strlen(enc), 0, &dlen)) != NULL &&
+			    (dlen != size || memcmp(dec, in, size) != 0))
+				abort();
+			free(dec);
+		}
+		buf_init(&b, 3 * size + 1);
+		if (pct_encode_buf(&b, in, size, keeps[k % 3], flags) == 0 &&
+		    (b.len != strlen(enc) || memcmp(buf_cstr(&b), enc, b.len) != 0))
+			abort();
+		buf_free(&b);
+		if (k < 2) {
+			buf_init(&b, 3 * size + 1);
+			if (sigv4_uri_encode(in, size, k == 1, &b) == SIGV4_OK && strcmp(buf_cstr(&b), enc) != 0)
+				abort();
+			buf_free(&b);
+		}
+		free(enc);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t dlen;
@@ -166,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(dec);
 
 	check_uuid(in, size);
+	check_pctenc(in, size);
 	free(in);
 	return 0;
 }

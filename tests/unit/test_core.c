@@ -5,7 +5,9 @@
 #include <string.h>
 #include "buf.h"
 #include "config.h"
+#include "err.h"
 #include "jsonin.h"
+#include "pctenc.h"
 #include "query.h"
 #include "route.h"
 #include "uuid.h"
@@ -428,6 +430,71 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof(a[0])))
 
+/* ---- pctenc: the one percent-encoder, its variants ---- */
+static const struct { const char *in; size_t len; const char *keep; unsigned flags; const char *out; } pcases[] = {
+	{ "a/b c+d=e~-._Z9", 15, PCT_UNRESERVED, 0, "a%2Fb%20c%2Bd%3De~-._Z9" },        /* SigV4's rules */
+	{ "a/b c", 5, PCT_PATH, 0, "a/b%20c" },
+	{ "", 0, PCT_PATH, 0, "" },
+	{ "\x00\xff\x80/", 4, PCT_PATH, 0, "%00%FF%80/" },                           /* NUL never kept */
+	{ "/x y?a=%41&b=%zz%4", 18, PCT_URL, PCT_KEEP_ESCAPES, "/x%20y?a=%41&b=%25zz%254" },
+	{ "%41", 3, PCT_URL, 0, "%2541" },                                              /* escapes only on request */
+	{ "\"<>\\^`{|}", 9, PCT_URL, PCT_KEEP_ESCAPES, "%22%3C%3E%5C%5E%60%7B%7C%7D" },
+};
+
+START_TEST(test_pctenc)
+{
+	char *got = pct_encode(pcases[_i].in, pcases[_i].len, pcases[_i].keep, pcases[_i].flags);
+	struct buf b;
+	size_t dlen;
+	char *back;
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, pcases[_i].out);
+	buf_init(&b, 4096);
+	ck_assert_int_eq(pct_encode_buf(&b, pcases[_i].in, pcases[_i].len, pcases[_i].keep, pcases[_i].flags), 0);
+	ck_assert_str_eq(buf_cstr(&b), pcases[_i].out);
+	if (!(pcases[_i].flags & PCT_KEEP_ESCAPES)) {       /* decoding gives the input back */
+		back = pct_decode(got, strlen(got), 0, &dlen);
+		ck_assert_uint_eq(dlen, pcases[_i].len);
+		ck_assert_mem_eq(back, pcases[_i].in, dlen);
+		free(back);
+	}
+	buf_free(&b);
+	free(got);
+}
+END_TEST
+
+/* A long input crosses the buffered encoder's chunks; the cap is told from ENOMEM. */
+START_TEST(test_pctenc_chunks_and_cap)
+{
+	char in[1000], *whole;
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (char)(i % 3 ? 'a' + i % 26 : ' ');
+	whole = pct_encode(in, sizeof(in), PCT_UNRESERVED, 0);
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(pct_encode_buf(&b, in, sizeof(in), PCT_UNRESERVED, 0), 0);
+	ck_assert_str_eq(buf_cstr(&b), whole);
+	buf_free(&b);
+	buf_init(&b, 8);     /* "%20%20%20" is 9 bytes */
+	ck_assert_int_eq(pct_encode_buf(&b, "   ", 3, PCT_UNRESERVED, 0), -2);
+	buf_free(&b);
+	free(whole);
+}
+END_TEST
+
+/* Every code has its own log text (the switch of herr_str). */
+START_TEST(test_herr_str)
+{
+	int e;
+
+	for (e = HE_OK; e <= HE_IO; e++)
+		ck_assert_msg(strcmp(herr_str((enum herr)e), "unknown") != 0, "code %d has no text", e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -447,6 +514,9 @@ int main(void)
 	tcase_add_test(t, test_config_wipes_secret_copies);
 	tcase_add_test(t, test_string_fields_utf8_nul);
 	tcase_add_test(t, test_buf_cap);
+	tcase_add_loop_test(t, test_pctenc, 0, N(pcases));
+	tcase_add_test(t, test_pctenc_chunks_and_cap);
+	tcase_add_test(t, test_herr_str);
 	suite_add_tcase(s, t);
 	failed = tu_run(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "auth.h"
 #include "config.h"
+#include "form.h"
 #include "mediatype.h"
 #include "responder.h"
 #include "testutil.h"
@@ -70,16 +71,51 @@ static struct jvalue seen[LIM_ROUTE_FIELDS];
 static int handled;
 static char seen_file[64], seen_name[64];
 
-static void record(struct http_request *r)
+static void record(struct exchange *x)
 {
 	handled = 1;
-	memcpy(seen, r->jv, sizeof(seen));
-	if (r->jv[0].present && r->jv[0].fd >= 0) {
-		ssize_t n = read(r->jv[0].fd, seen_file, sizeof(seen_file) - 1);
+	memcpy(seen, x->ctx.jv, sizeof(seen));
+	if (x->ctx.jv[0].present && x->ctx.jv[0].fd >= 0) {
+		ssize_t n = read(x->ctx.jv[0].fd, seen_file, sizeof(seen_file) - 1);
 		seen_file[n > 0 ? n : 0] = '\0';
-		snprintf(seen_name, sizeof(seen_name), "%s", r->jv[0].s);
+		snprintf(seen_name, sizeof(seen_name), "%s", x->ctx.jv[0].s);
 	}
-	http_send(r, 200, "application/json", "{}", 2);
+	http_send(&x->out, 200, "application/json", "{}", 2);
+}
+
+/* The three parts stay apart: route fills the context, the handler queues on the response,
+ * the request is what came in. */
+static int split_ok;
+static void split(struct exchange *x)
+{
+	const char *v = reqctx_param(&x->ctx, "n");
+
+	split_ok = x->ctx.nparams == 1 && v && strcmp(v, "abc") == 0 && x->out.nhdrs == 0 &&
+	    x->out.req == &x->in && x->in.method == HM_GET && x->in.body.len == 0;
+	http_add_header(&x->out, "X-Test", v ? v : "");
+	split_ok &= x->out.nhdrs == 1 && strcmp(x->out.hdr_name[0], "X-Test") == 0 && !x->out.headers_sent;
+	http_send(&x->out, 200, "application/json", "{}", 2);
+	split_ok &= x->out.headers_sent && x->out.status == 200;
+}
+
+/* A streamed file part: the handler opens it through the table (fields_stream_open). */
+static const struct jfield stream_fields[] = {
+	{ .name = "tag", .src = JS_QUERY, .type = JF_STRING },
+	{ .name = "file", .src = JS_FILE, .type = JF_FILE, .flags = JF_REQUIRED | JF_STREAM },
+};
+static int stream_reads_before;
+static void streamer(struct exchange *x)
+{
+	struct form_stream *fs = NULL;
+	const char *detail;
+	enum herr e;
+
+	stream_reads_before = (int)x->in.body_got;     /* the table read nothing of the body */
+	if ((e = fields_stream_open(&x->in, &x->ctx, stream_fields, N(stream_fields), 4096, &fs, &detail)) != HE_OK)
+		exchange_error(x, e, detail);
+	else
+		http_send(&x->out, 200, "application/json", "{}", 2);
+	form_stream_free(fs);
 }
 
 static const char *const colours[] = { "red", "green", NULL };
@@ -124,6 +160,9 @@ static const struct route routes[] = {
 	{ "POST", "/late", RF_AUTH | RF_USER_LATE, 1024, body_fields, N(body_fields), record },
 	{ "POST", "/su", RF_SUPERUSER, 1024, body_fields, N(body_fields), record },
 	{ "POST", "/form", 0, 4096, form_fields, N(form_fields), record, .too_large = "Form too large" },
+	{ "GET", "/split/{n:seg}", 0, 0, NULL, 0, split },
+	{ "POST", "/stream", 0, 0, stream_fields, N(stream_fields), streamer },
+	{ "GET", "/space/{p:path}", RF_SPACE, .bad_path = "Invalid space path" },
 };
 
 /* Run one request through route_dispatch; extra: NULL-terminated "KEY=value" params. */
@@ -419,8 +458,83 @@ START_TEST(test_body_trickle_408)
 }
 END_TEST
 
+START_TEST(test_stream_field)
+{
+	static const char none[] = MP("Content-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n");
+	static const char one[] = MP("Content-Disposition: form-data; name=\"file\"; filename=\"a.zip\"\r\n\r\nPK\r\n");
+	struct fake f = { .body = none, .len = sizeof(none) - 1 };
+
+	run(&f, "POST", "/stream", "multipart/form-data; boundary=XB", NULL);
+	ck_assert_int_eq(status_of(&f), 422);
+	has_error(&f, "missing", "[\"body\",\"file\"]");
+	ck_assert_int_eq(stream_reads_before, 0);
+	memset(&f, 0, sizeof(f));
+	f.body = one;
+	f.len = sizeof(one) - 1;
+	run(&f, "POST", "/stream", "multipart/form-data; boundary=XB", NULL);
+	ck_assert_int_eq(status_of(&f), 200);
+	memset(&f, 0, sizeof(f));
+	run(&f, "POST", "/stream", NULL, NULL);       /* no form at all: the part is missing */
+	ck_assert_int_eq(status_of(&f), 422);
+}
+END_TEST
+
+/* ---- request, response and context as three types ---- */
+START_TEST(test_exchange_split)
+{
+	struct fake f = { 0 };
+
+	split_ok = 0;
+	run(&f, "GET", "/split/abc?x=1", NULL, NULL);
+	ck_assert_int_eq(status_of(&f), 200);
+	ck_assert_msg(split_ok, "request, response or context mixed up");
+	ck_assert_ptr_nonnull(strstr(f.out, "\r\nX-Test: abc\r\n"));
+}
+END_TEST
+
+START_TEST(test_response_alone)
+{
+	char *env[] = { "REQUEST_METHOD=HEAD", "REQUEST_URI=/x", NULL };
+	struct fake f = { 0 };
+	struct http_io io = { fake_read, fake_write, &f, env };
+	struct http_request in;
+	struct http_response w;
+	const char *detail;
+
+	ck_assert_int_eq(http_request_init(&in, &io, &detail), HE_OK);
+	http_response_init(&w, &in);
+	ck_assert_int_eq(http_add_header(&w, "X-A", "1"), 0);
+	ck_assert_int_eq(http_add_header(&w, "X-B", "bad\r\nvalue"), -1);   /* refused, not queued */
+	ck_assert_int_eq((int)w.nhdrs, 1);
+	http_send(&w, 200, "application/json", "{}", 2);
+	ck_assert_ptr_nonnull(strstr(f.out, "X-A: 1\r\n"));
+	ck_assert_ptr_null(strstr(f.out, "{}"));      /* HEAD: no body */
+	http_send(&w, 500, NULL, "", 0);              /* a second answer is dropped */
+	ck_assert_int_eq(w.status, 200);
+	http_response_free(&w);
+	http_request_free(&in);
+}
+END_TEST
+
+/* An RF_SPACE entry is never routed; it only names the 400 of a dot segment under it. */
+START_TEST(test_space_entry)
+{
+	struct fake f = { 0 };
+
+	run(&f, "GET", "/space/a/../b", NULL, NULL);
+	ck_assert_int_eq(status_of(&f), 400);
+	ck_assert_ptr_nonnull(strstr(f.out, "{\"detail\":\"Invalid space path\"}"));
+	memset(&f, 0, sizeof(f));
+	run(&f, "GET", "/space/a", NULL, NULL);
+	ck_assert_int_eq(status_of(&f), 404);
+	memset(&f, 0, sizeof(f));
+	run(&f, "GET", "/q/../x", NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(f.out, "{\"detail\":\"Invalid path\"}"));
+}
+END_TEST
+
 /* ---- start-up checks of route tables ---- */
-static void nop(struct http_request *r) { (void)r; }
+static void nop(struct exchange *x) { (void)x; }
 
 static const struct jfield many[LIM_ROUTE_FIELDS + 1] = { [0] = { .name = "a" } };
 static const struct jfield stray_path[] = { { .name = "nope", .src = JS_PATH, .type = JF_UUID } };
@@ -429,6 +543,15 @@ static const struct jfield bad_regex[] = { { .name = "s", .type = JF_STRING, .pa
 static const struct jfield file_in_json[] = { { .name = "f", .type = JF_FILE } };
 static const struct jfield mixed[] = { { .name = "j" }, { .name = "t", .src = JS_FORM } };
 static const struct jfield unnamed[] = { { .type = JF_INT } };
+static const struct jfield two_streams[] = {
+	{ .name = "a", .src = JS_FILE, .type = JF_FILE, .flags = JF_STREAM },
+	{ .name = "b", .src = JS_FILE, .type = JF_FILE, .flags = JF_STREAM },
+};
+static const struct jfield stream_text[] = { { .name = "a", .src = JS_FORM, .flags = JF_STREAM } };
+static const struct jfield stream_and_form[] = {
+	{ .name = "a", .src = JS_FILE, .type = JF_FILE, .flags = JF_STREAM },
+	{ .name = "b", .src = JS_FORM },
+};
 static const struct jfield bad_equal[] = { { .name = "a", .type = JF_INT, .equal_to = 2 }, { .name = "b" } };
 
 static const struct { const char *name; struct route rt; const char *why; } tcases[] = {
@@ -446,6 +569,12 @@ static const struct { const char *name; struct route rt; const char *why; } tcas
 	{ "bad_param_type", { "GET", "/f/{p:int}", 0, 0, NULL, 0, nop }, "malformed" },
 	{ "too_many_params", { "GET", "/{a}/{b}/{c}/{d}/{e}", 0, 0, NULL, 0, nop }, "parameters" },
 	{ "no_handler", { "GET", "/x", 0, 0, NULL, 0, NULL }, "required" },
+	{ "space", { "GET", "/x/{p:path}", RF_SPACE, .bad_path = "Invalid x" }, NULL },
+	{ "stream_ok", { "POST", "/x", 0, 0, stream_fields, N(stream_fields), nop }, NULL },
+	{ "stream_twice", { "POST", "/x", 0, 0, two_streams, 2, nop }, "JF_STREAM" },
+	{ "stream_not_a_file", { "POST", "/x", 0, 0, stream_text, 1, nop }, "JF_STREAM" },
+	{ "stream_beside_form", { "POST", "/x", 0, 0, stream_and_form, 2, nop }, "beside" },
+	{ "space_with_handler", { "GET", "/x/{p:path}", RF_SPACE, 0, NULL, 0, nop }, "required" },
 };
 
 START_TEST(test_route_check)
@@ -492,6 +621,10 @@ int main(void)
 	tcase_add_test(t, test_declared_too_large_before_everything);
 	tcase_add_test(t, test_body_stalled_408);
 	tcase_add_test(t, test_body_trickle_408);
+	tcase_add_test(t, test_stream_field);
+	tcase_add_test(t, test_exchange_split);
+	tcase_add_test(t, test_response_alone);
+	tcase_add_test(t, test_space_entry);
 	tcase_add_loop_test(t, test_route_check, 0, N(tcases));
 	tcase_add_test(t, test_route_check_real_table);
 	suite_add_tcase(s, t);

@@ -96,7 +96,7 @@ static int stop_sink(void *ctx, const char *p, size_t n)
 	return -1;
 }
 
-static enum storage_err put_mem(const char *key, const char *body, size_t len)
+static enum herr put_mem(const char *key, const char *body, size_t len)
 {
 	struct memsrc m = { body, len, 0, 4096, 0 };
 	struct storage_obj o;
@@ -105,7 +105,7 @@ static enum storage_err put_mem(const char *key, const char *body, size_t len)
 }
 
 /* Get key (with if_match) into b (replaced). */
-static enum storage_err get_all(const char *key, const char *if_match, struct buf *b)
+static enum herr get_all(const char *key, const char *if_match, struct buf *b)
 {
 	buf_reset(b);
 	return storage_get(key, if_match, buf_sink, b);
@@ -184,7 +184,7 @@ static void order_like_s3(struct listed *l)
 		qsort(l->e, (size_t)l->n, sizeof(l->e[0]), lent_cmp);
 }
 
-static struct listed *list_of(const char *name, enum storage_err *e)
+static struct listed *list_of(const char *name, enum herr *e)
 {
 	char prefix[STORAGE_KEY_MAX + 1];
 	struct listed *l = calloc(1, sizeof(*l));
@@ -219,49 +219,49 @@ struct step {
 	long long expect, max;   /* put_stream */
 	int fail_reader;         /* put_stream: the reader fails halfway */
 	enum em em;
-	enum storage_err want;
+	enum herr want;
 	long long want_size;     /* put/head: expected size; -1: not checked */
 	int gone_after;          /* key (copy: key2) must not exist afterwards */
 };
 
 static const struct step steps[] = {
-	{ "put_stream exact size", OP_PUT_STREAM, "a/one.txt", NULL, "hello, storage", 14, 100, 0, EM_NONE, ST_OK, 14, 0 },
-	{ "put_stream unknown size", OP_PUT_STREAM, "a/two.txt", NULL, "second object", -1, 100, 0, EM_NONE, ST_OK, 13, 0 },
-	{ "put_stream size == max", OP_PUT_STREAM, "a/max.txt", NULL, "0123456789", -1, 10, 0, EM_NONE, ST_OK, 10, 0 },
-	{ "put_stream empty", OP_PUT_STREAM, "a/empty.txt", NULL, "", 0, 10, 0, EM_NONE, ST_OK, 0, 0 },
-	{ "put_stream short", OP_PUT_STREAM, "a/short.txt", NULL, "0123456789", 20, 100, 0, EM_NONE, ST_SHORT, -1, 1 },
-	{ "put_stream over declared", OP_PUT_STREAM, "a/over.txt", NULL, "0123456789", 5, 100, 0, EM_NONE, ST_TOO_LARGE, -1, 1 },
-	{ "put_stream over max", OP_PUT_STREAM, "a/overmax.txt", NULL, "0123456789", -1, 9, 0, EM_NONE, ST_TOO_LARGE, -1, 1 },
-	{ "put_stream declared over max", OP_PUT_STREAM, "a/declared.txt", NULL, "0123456789", 50, 20, 0, EM_NONE, ST_TOO_LARGE, -1, 1 },
-	{ "put_stream reader fails", OP_PUT_STREAM, "a/broken.txt", NULL, "0123456789", 10, 100, 1, EM_NONE, ST_READ_ERROR, -1, 1 },
-	{ "put_stream failure keeps the old", OP_PUT_STREAM, "a/one.txt", NULL, "0123456789", 20, 100, 0, EM_NONE, ST_SHORT, -1, 0 },
-	{ "put_fd big", OP_PUT_FD, "b/big.bin", NULL, BIG, -1, -1, 0, EM_NONE, ST_OK, BIG_LEN, 0 },
-	{ "put_stream big", OP_PUT_STREAM, "b/big2.bin", NULL, BIG, BIG_LEN, BIG_LEN, 0, EM_NONE, ST_OK, BIG_LEN, 0 },
-	{ "head", OP_HEAD, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_OK, 14, 0 },
-	{ "head empty", OP_HEAD, "a/empty.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_OK, 0, 0 },
-	{ "head missing", OP_HEAD, "a/none.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_NOT_FOUND, -1, 0 },
-	{ "head of a 'directory'", OP_HEAD, "a", NULL, NULL, 0, 0, 0, EM_NONE, ST_NOT_FOUND, -1, 0 },
-	{ "get", OP_GET, "a/one.txt", NULL, "hello, storage", 0, 0, 0, EM_NONE, ST_OK, -1, 0 },
-	{ "get if_match right", OP_GET, "a/one.txt", NULL, "hello, storage", 0, 0, 0, EM_RIGHT, ST_OK, -1, 0 },
-	{ "get if_match wrong", OP_GET, "a/one.txt", NULL, NULL, 0, 0, 0, EM_WRONG, ST_PRECONDITION, -1, 0 },
-	{ "get empty if_match right", OP_GET, "a/empty.txt", NULL, "", 0, 0, 0, EM_RIGHT, ST_OK, -1, 0 },
-	{ "get empty if_match wrong", OP_GET, "a/empty.txt", NULL, NULL, 0, 0, 0, EM_WRONG, ST_PRECONDITION, -1, 0 },
-	{ "get big", OP_GET, "b/big.bin", NULL, BIG, 0, 0, 0, EM_RIGHT, ST_OK, -1, 0 },
-	{ "get big (put_stream)", OP_GET, "b/big2.bin", NULL, BIG, 0, 0, 0, EM_NONE, ST_OK, -1, 0 },
-	{ "get missing", OP_GET, "a/none.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_NOT_FOUND, -1, 0 },
-	{ "get missing if_match", OP_GET, "a/none.txt", NULL, NULL, 0, 0, 0, EM_WRONG, ST_NOT_FOUND, -1, 0 },
-	{ "copy if_match right", OP_COPY, "a/one.txt", "c/copy.txt", "hello, storage", 0, 0, 0, EM_RIGHT, ST_OK, 14, 0 },
-	{ "copy without if_match", OP_COPY, "a/two.txt", "c/deeper/copy2.txt", "second object", 0, 0, 0, EM_NONE, ST_OK, 13, 0 },
-	{ "copy over an object", OP_COPY, "a/two.txt", "c/copy.txt", "second object", 0, 0, 0, EM_RIGHT, ST_OK, 13, 0 },
-	{ "copy big", OP_COPY, "b/big.bin", "c/big.bin", BIG, 0, 0, 0, EM_RIGHT, ST_OK, BIG_LEN, 0 },
-	{ "copy if_match wrong", OP_COPY, "a/one.txt", "c/wrong.txt", NULL, 0, 0, 0, EM_WRONG, ST_PRECONDITION, -1, 1 },
-	{ "copy missing source", OP_COPY, "a/none.txt", "c/none.txt", NULL, 0, 0, 0, EM_NONE, ST_NOT_FOUND, -1, 1 },
-	{ "delete", OP_DELETE, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_OK, -1, 1 },
-	{ "delete missing", OP_DELETE, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_OK, -1, 1 },
-	{ "delete never existed", OP_DELETE, "zz/never/was.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_OK, -1, 1 },
-	{ "get deleted", OP_GET, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_NOT_FOUND, -1, 1 },
-	{ "copy still there", OP_GET, "c/copy.txt", NULL, "second object", 0, 0, 0, EM_NONE, ST_OK, -1, 0 },
-	{ "delete copies", OP_DELETE, "c/deeper/copy2.txt", NULL, NULL, 0, 0, 0, EM_NONE, ST_OK, -1, 1 },
+	{ "put_stream exact size", OP_PUT_STREAM, "a/one.txt", NULL, "hello, storage", 14, 100, 0, EM_NONE, HE_OK, 14, 0 },
+	{ "put_stream unknown size", OP_PUT_STREAM, "a/two.txt", NULL, "second object", -1, 100, 0, EM_NONE, HE_OK, 13, 0 },
+	{ "put_stream size == max", OP_PUT_STREAM, "a/max.txt", NULL, "0123456789", -1, 10, 0, EM_NONE, HE_OK, 10, 0 },
+	{ "put_stream empty", OP_PUT_STREAM, "a/empty.txt", NULL, "", 0, 10, 0, EM_NONE, HE_OK, 0, 0 },
+	{ "put_stream short", OP_PUT_STREAM, "a/short.txt", NULL, "0123456789", 20, 100, 0, EM_NONE, HE_SHORT_BODY, -1, 1 },
+	{ "put_stream over declared", OP_PUT_STREAM, "a/over.txt", NULL, "0123456789", 5, 100, 0, EM_NONE, HE_TOO_LARGE, -1, 1 },
+	{ "put_stream over max", OP_PUT_STREAM, "a/overmax.txt", NULL, "0123456789", -1, 9, 0, EM_NONE, HE_TOO_LARGE, -1, 1 },
+	{ "put_stream declared over max", OP_PUT_STREAM, "a/declared.txt", NULL, "0123456789", 50, 20, 0, EM_NONE, HE_TOO_LARGE, -1, 1 },
+	{ "put_stream reader fails", OP_PUT_STREAM, "a/broken.txt", NULL, "0123456789", 10, 100, 1, EM_NONE, HE_SOURCE, -1, 1 },
+	{ "put_stream failure keeps the old", OP_PUT_STREAM, "a/one.txt", NULL, "0123456789", 20, 100, 0, EM_NONE, HE_SHORT_BODY, -1, 0 },
+	{ "put_fd big", OP_PUT_FD, "b/big.bin", NULL, BIG, -1, -1, 0, EM_NONE, HE_OK, BIG_LEN, 0 },
+	{ "put_stream big", OP_PUT_STREAM, "b/big2.bin", NULL, BIG, BIG_LEN, BIG_LEN, 0, EM_NONE, HE_OK, BIG_LEN, 0 },
+	{ "head", OP_HEAD, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_OK, 14, 0 },
+	{ "head empty", OP_HEAD, "a/empty.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_OK, 0, 0 },
+	{ "head missing", OP_HEAD, "a/none.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_NOT_FOUND, -1, 0 },
+	{ "head of a 'directory'", OP_HEAD, "a", NULL, NULL, 0, 0, 0, EM_NONE, HE_NOT_FOUND, -1, 0 },
+	{ "get", OP_GET, "a/one.txt", NULL, "hello, storage", 0, 0, 0, EM_NONE, HE_OK, -1, 0 },
+	{ "get if_match right", OP_GET, "a/one.txt", NULL, "hello, storage", 0, 0, 0, EM_RIGHT, HE_OK, -1, 0 },
+	{ "get if_match wrong", OP_GET, "a/one.txt", NULL, NULL, 0, 0, 0, EM_WRONG, HE_PRECONDITION, -1, 0 },
+	{ "get empty if_match right", OP_GET, "a/empty.txt", NULL, "", 0, 0, 0, EM_RIGHT, HE_OK, -1, 0 },
+	{ "get empty if_match wrong", OP_GET, "a/empty.txt", NULL, NULL, 0, 0, 0, EM_WRONG, HE_PRECONDITION, -1, 0 },
+	{ "get big", OP_GET, "b/big.bin", NULL, BIG, 0, 0, 0, EM_RIGHT, HE_OK, -1, 0 },
+	{ "get big (put_stream)", OP_GET, "b/big2.bin", NULL, BIG, 0, 0, 0, EM_NONE, HE_OK, -1, 0 },
+	{ "get missing", OP_GET, "a/none.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_NOT_FOUND, -1, 0 },
+	{ "get missing if_match", OP_GET, "a/none.txt", NULL, NULL, 0, 0, 0, EM_WRONG, HE_NOT_FOUND, -1, 0 },
+	{ "copy if_match right", OP_COPY, "a/one.txt", "c/copy.txt", "hello, storage", 0, 0, 0, EM_RIGHT, HE_OK, 14, 0 },
+	{ "copy without if_match", OP_COPY, "a/two.txt", "c/deeper/copy2.txt", "second object", 0, 0, 0, EM_NONE, HE_OK, 13, 0 },
+	{ "copy over an object", OP_COPY, "a/two.txt", "c/copy.txt", "second object", 0, 0, 0, EM_RIGHT, HE_OK, 13, 0 },
+	{ "copy big", OP_COPY, "b/big.bin", "c/big.bin", BIG, 0, 0, 0, EM_RIGHT, HE_OK, BIG_LEN, 0 },
+	{ "copy if_match wrong", OP_COPY, "a/one.txt", "c/wrong.txt", NULL, 0, 0, 0, EM_WRONG, HE_PRECONDITION, -1, 1 },
+	{ "copy missing source", OP_COPY, "a/none.txt", "c/none.txt", NULL, 0, 0, 0, EM_NONE, HE_NOT_FOUND, -1, 1 },
+	{ "delete", OP_DELETE, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_OK, -1, 1 },
+	{ "delete missing", OP_DELETE, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_OK, -1, 1 },
+	{ "delete never existed", OP_DELETE, "zz/never/was.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_OK, -1, 1 },
+	{ "get deleted", OP_GET, "a/one.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_NOT_FOUND, -1, 1 },
+	{ "copy still there", OP_GET, "c/copy.txt", NULL, "second object", 0, 0, 0, EM_NONE, HE_OK, -1, 0 },
+	{ "delete copies", OP_DELETE, "c/deeper/copy2.txt", NULL, NULL, 0, 0, 0, EM_NONE, HE_OK, -1, 1 },
 };
 
 START_TEST(test_step)
@@ -273,7 +273,7 @@ START_TEST(test_step)
 	size_t blen = body ? strlen(body) : 0;
 	struct storage_obj o, h;
 	struct buf b;
-	enum storage_err e = ST_ERROR;
+	enum herr e = HE_INTERNAL;
 	int fd, stops = 0;
 
 	buf_init(&b, 4u * 1024u * 1024u);
@@ -285,7 +285,7 @@ START_TEST(test_step)
 		blen = (size_t)BIG_LEN;
 	}
 	if (s->em == EM_RIGHT) {
-		ck_assert_msg(storage_head(key, &h) == ST_OK, "%s: head for the ETag", s->name);
+		ck_assert_msg(storage_head(key, &h) == HE_OK, "%s: head for the ETag", s->name);
 		snprintf(etag, sizeof(etag), "%s", h.etag);
 		if_match = etag;
 	} else if (s->em == EM_WRONG) {
@@ -316,46 +316,46 @@ START_TEST(test_step)
 		e = storage_delete(key);
 		break;
 	}
-	ck_assert_msg(e == s->want, "%s: got %s, want %s", s->name, storage_strerror(e), storage_strerror(s->want));
+	ck_assert_msg(e == s->want, "%s: got %s, want %s", s->name, herr_str(e), herr_str(s->want));
 
-	if (e == ST_OK && (s->op == OP_PUT_STREAM || s->op == OP_PUT_FD || s->op == OP_HEAD)) {
+	if (e == HE_OK && (s->op == OP_PUT_STREAM || s->op == OP_PUT_FD || s->op == OP_HEAD)) {
 		if (s->want_size >= 0)
 			ck_assert_msg(o.size == s->want_size, "%s: size %lld, want %lld", s->name, o.size, s->want_size);
 		ck_assert_msg(o.etag[0] == '"' && strlen(o.etag) > 2, "%s: ETag [%s]", s->name, o.etag);
-		ck_assert_int_eq(storage_head(key, &h), ST_OK);
+		ck_assert_int_eq(storage_head(key, &h), HE_OK);
 		ck_assert_str_eq(h.etag, o.etag);
 		ck_assert_int_eq(h.size, o.size);
 		ck_assert_msg(h.mtime > time(NULL) - 3600 && h.mtime < time(NULL) + 3600, "%s: mtime", s->name);
 	}
-	if (e == ST_OK && (s->op == OP_PUT_STREAM || s->op == OP_PUT_FD) && body != NULL) {
-		ck_assert_int_eq(get_all(key, NULL, &b), ST_OK);
+	if (e == HE_OK && (s->op == OP_PUT_STREAM || s->op == OP_PUT_FD) && body != NULL) {
+		ck_assert_int_eq(get_all(key, NULL, &b), HE_OK);
 		ck_assert_int_eq(b.len, blen);
 		ck_assert_msg(memcmp(b.data ? b.data : "", body, blen) == 0, "%s: bytes differ", s->name);
 	}
-	if (s->op == OP_GET && e == ST_OK && body != NULL) {
+	if (s->op == OP_GET && e == HE_OK && body != NULL) {
 		ck_assert_int_eq(b.len, blen);
 		ck_assert_msg(memcmp(b.data ? b.data : "", body, blen) == 0, "%s: bytes differ", s->name);
 	}
-	if (s->op == OP_GET && e != ST_OK)
+	if (s->op == OP_GET && e != HE_OK)
 		ck_assert_msg(b.len == 0, "%s: %zu bytes handed over on failure", s->name, b.len);
-	if (s->op == OP_COPY && e == ST_OK) {
-		ck_assert_int_eq(get_all(key2, NULL, &b), ST_OK);
+	if (s->op == OP_COPY && e == HE_OK) {
+		ck_assert_int_eq(get_all(key2, NULL, &b), HE_OK);
 		ck_assert_int_eq(b.len, blen);
 		ck_assert_msg(memcmp(b.data ? b.data : "", body, blen) == 0, "%s: copied bytes differ", s->name);
-		ck_assert_int_eq(storage_head(key2, &h), ST_OK);
+		ck_assert_int_eq(storage_head(key2, &h), HE_OK);
 		ck_assert_int_eq(h.size, s->want_size);
 	}
 	if (s->gone_after) {
-		ck_assert_msg(storage_head(s->op == OP_COPY ? key2 : key, &h) == ST_NOT_FOUND, "%s: left behind", s->name);
-		ck_assert_int_eq(get_all(s->op == OP_COPY ? key2 : key, NULL, &b), ST_NOT_FOUND);
+		ck_assert_msg(storage_head(s->op == OP_COPY ? key2 : key, &h) == HE_NOT_FOUND, "%s: left behind", s->name);
+		ck_assert_int_eq(get_all(s->op == OP_COPY ? key2 : key, NULL, &b), HE_NOT_FOUND);
 	}
-	if (e != ST_OK && s->op == OP_PUT_STREAM && !s->gone_after)   /* a failed replace keeps the old */
-		ck_assert_int_eq(storage_head(key, &h), ST_OK);
+	if (e != HE_OK && s->op == OP_PUT_STREAM && !s->gone_after)   /* a failed replace keeps the old */
+		ck_assert_int_eq(storage_head(key, &h), HE_OK);
 	if (!s3mode)
 		ck_assert_msg(tmp_entries() == 0, "%s: temp files left in .tmp", s->name);
-	/* A sink that asks to stop ends the transfer: ST_READ_ERROR. */
-	if (s->op == OP_GET && e == ST_OK && blen > 0) {
-		ck_assert_int_eq(storage_get(key, NULL, stop_sink, &stops), ST_READ_ERROR);
+	/* A sink that asks to stop ends the transfer: HE_SOURCE. */
+	if (s->op == OP_GET && e == HE_OK && blen > 0) {
+		ck_assert_int_eq(storage_get(key, NULL, stop_sink, &stops), HE_SOURCE);
 		ck_assert_int_eq(stops, 1);
 	}
 	free(big);
@@ -373,22 +373,22 @@ START_TEST(test_replace_and_stale_etag)
 	buf_init(&b, 1024);
 	key_of(key, sizeof(key), "r/object.txt");
 	key_of(dst, sizeof(dst), "r/copy.txt");
-	ck_assert_int_eq(put_mem(key, "version one", 11), ST_OK);
-	ck_assert_int_eq(storage_head(key, &o1), ST_OK);
+	ck_assert_int_eq(put_mem(key, "version one", 11), HE_OK);
+	ck_assert_int_eq(storage_head(key, &o1), HE_OK);
 	snprintf(e1, sizeof(e1), "%s", o1.etag);
-	ck_assert_int_eq(put_mem(key, "version two", 11), ST_OK);   /* same size */
-	ck_assert_int_eq(storage_head(key, &o2), ST_OK);
+	ck_assert_int_eq(put_mem(key, "version two", 11), HE_OK);   /* same size */
+	ck_assert_int_eq(storage_head(key, &o2), HE_OK);
 	ck_assert_str_ne(o1.etag, o2.etag);
-	ck_assert_int_eq(get_all(key, e1, &b), ST_PRECONDITION);
+	ck_assert_int_eq(get_all(key, e1, &b), HE_PRECONDITION);
 	ck_assert_int_eq(b.len, 0);
-	ck_assert_int_eq(storage_copy(key, dst, e1), ST_PRECONDITION);
-	ck_assert_int_eq(storage_head(dst, &h), ST_NOT_FOUND);
-	ck_assert_int_eq(storage_copy(key, dst, o2.etag), ST_OK);
-	ck_assert_int_eq(get_all(dst, NULL, &b), ST_OK);
+	ck_assert_int_eq(storage_copy(key, dst, e1), HE_PRECONDITION);
+	ck_assert_int_eq(storage_head(dst, &h), HE_NOT_FOUND);
+	ck_assert_int_eq(storage_copy(key, dst, o2.etag), HE_OK);
+	ck_assert_int_eq(get_all(dst, NULL, &b), HE_OK);
 	ck_assert_int_eq(b.len, 11);
 	ck_assert(memcmp(b.data, "version two", 11) == 0);
-	ck_assert_int_eq(storage_delete(key), ST_OK);
-	ck_assert_int_eq(storage_delete(dst), ST_OK);
+	ck_assert_int_eq(storage_delete(key), HE_OK);
+	ck_assert_int_eq(storage_delete(dst), HE_OK);
 	buf_free(&b);
 }
 END_TEST
@@ -421,23 +421,23 @@ START_TEST(test_odd_key)
 	struct storage_obj o, h;
 	struct listed *l;
 	struct buf b;
-	enum storage_err e;
+	enum herr e;
 
 	buf_init(&b, 1024);
 	key_of(key, sizeof(key), k->name);
 	snprintf(copy, sizeof(copy), "%s.copy", key);
 	ck_assert_msg(storage_key_ok(key), "%s refused", k->name);
-	ck_assert_int_eq(put_mem(key, k->name, strlen(k->name)), ST_OK);
-	ck_assert_int_eq(storage_head(key, &o), ST_OK);
+	ck_assert_int_eq(put_mem(key, k->name, strlen(k->name)), HE_OK);
+	ck_assert_int_eq(storage_head(key, &o), HE_OK);
 	ck_assert_int_eq(o.size, (long long)strlen(k->name));
-	ck_assert_int_eq(get_all(key, o.etag, &b), ST_OK);
+	ck_assert_int_eq(get_all(key, o.etag, &b), HE_OK);
 	ck_assert_int_eq(b.len, strlen(k->name));
 	ck_assert(memcmp(b.data, k->name, b.len) == 0);
 
 	slash = strchr(k->name, '/');
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - k->name + 1), k->name);
 	l = list_of(dir, &e);
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->n, 1);
 	if (s3mode && !k->s3rver_list)
 		fprintf(stderr, "test_storage: NOTE: listed name of \"%s\" not compared in s3 mode: s3rver escapes "
@@ -451,17 +451,17 @@ START_TEST(test_odd_key)
 		    "x-amz-copy-source keeps reserved bytes (%%2B, %%3D, %%3A ...) encoded; S3 and R2 decode them\n",
 		    k->name);
 	} else {
-		ck_assert_int_eq(storage_copy(key, copy, o.etag), ST_OK);
-		ck_assert_int_eq(get_all(copy, NULL, &b), ST_OK);
+		ck_assert_int_eq(storage_copy(key, copy, o.etag), HE_OK);
+		ck_assert_int_eq(get_all(copy, NULL, &b), HE_OK);
 		ck_assert_int_eq(b.len, strlen(k->name));
-		ck_assert_int_eq(storage_delete(copy), ST_OK);
-		ck_assert_int_eq(storage_head(copy, &h), ST_NOT_FOUND);
+		ck_assert_int_eq(storage_delete(copy), HE_OK);
+		ck_assert_int_eq(storage_head(copy, &h), HE_NOT_FOUND);
 	}
-	ck_assert_int_eq(storage_delete(key), ST_OK);
-	ck_assert_int_eq(storage_head(key, &h), ST_NOT_FOUND);
+	ck_assert_int_eq(storage_delete(key), HE_OK);
+	ck_assert_int_eq(storage_head(key, &h), HE_NOT_FOUND);
 	free(l);
 	l = list_of(dir, &e);
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->n, 0);
 	free(l);
 	buf_free(&b);
@@ -499,13 +499,13 @@ START_TEST(test_key_ok)
 		struct buf b;
 
 		buf_init(&b, 16);
-		ck_assert_int_eq(storage_put_stream(k->key, mem_read, &m, 1, 1, NULL, &o), ST_BAD_KEY);
-		ck_assert_int_eq(storage_put_fd(k->key, 0, 0, NULL, &o), ST_BAD_KEY);
-		ck_assert_int_eq(storage_head(k->key, &o), ST_BAD_KEY);
-		ck_assert_int_eq(get_all(k->key, NULL, &b), ST_BAD_KEY);
-		ck_assert_int_eq(storage_copy(k->key, "ok/key", NULL), ST_BAD_KEY);
-		ck_assert_int_eq(storage_copy("ok/key", k->key, NULL), ST_BAD_KEY);
-		ck_assert_int_eq(storage_delete(k->key), ST_BAD_KEY);
+		ck_assert_int_eq(storage_put_stream(k->key, mem_read, &m, 1, 1, NULL, &o), HE_BAD_KEY);
+		ck_assert_int_eq(storage_put_fd(k->key, 0, 0, NULL, &o), HE_BAD_KEY);
+		ck_assert_int_eq(storage_head(k->key, &o), HE_BAD_KEY);
+		ck_assert_int_eq(get_all(k->key, NULL, &b), HE_BAD_KEY);
+		ck_assert_int_eq(storage_copy(k->key, "ok/key", NULL), HE_BAD_KEY);
+		ck_assert_int_eq(storage_copy("ok/key", k->key, NULL), HE_BAD_KEY);
+		ck_assert_int_eq(storage_delete(k->key), HE_BAD_KEY);
 		buf_free(&b);
 	}
 }
@@ -516,13 +516,13 @@ START_TEST(test_prefix_rules)
 	struct listed *l = calloc(1, sizeof(*l));
 
 	ck_assert_ptr_nonnull(l);
-	ck_assert_int_eq(storage_list("../", collect, l), ST_BAD_KEY);
-	ck_assert_int_eq(storage_list("a/..", collect, l), ST_BAD_KEY);
-	ck_assert_int_eq(storage_list("/a", collect, l), ST_BAD_KEY);
-	ck_assert_int_eq(storage_list("a//", collect, l), ST_BAD_KEY);
-	ck_assert_int_eq(storage_list(".tmp/", collect, l), ST_BAD_KEY);
-	ck_assert_int_eq(storage_list("a\\b", collect, l), ST_BAD_KEY);
-	ck_assert_int_eq(storage_list("no-such-prefix-anywhere/", collect, l), ST_OK);
+	ck_assert_int_eq(storage_list("../", collect, l), HE_BAD_KEY);
+	ck_assert_int_eq(storage_list("a/..", collect, l), HE_BAD_KEY);
+	ck_assert_int_eq(storage_list("/a", collect, l), HE_BAD_KEY);
+	ck_assert_int_eq(storage_list("a//", collect, l), HE_BAD_KEY);
+	ck_assert_int_eq(storage_list(".tmp/", collect, l), HE_BAD_KEY);
+	ck_assert_int_eq(storage_list("a\\b", collect, l), HE_BAD_KEY);
+	ck_assert_int_eq(storage_list("no-such-prefix-anywhere/", collect, l), HE_OK);
 	ck_assert_int_eq(l->n, 0);
 	free(l);
 }
@@ -535,15 +535,15 @@ START_TEST(test_list_prefix)
 	static const char *names[] = { "l/a.txt", "l/b/c.txt", "l/b/d.txt", "l2.txt", "lx/e.txt", "l-dash.txt" };
 	char key[STORAGE_KEY_MAX + 1];
 	struct listed *l;
-	enum storage_err e;
+	enum herr e;
 	size_t i;
 
 	for (i = 0; i < N(names); i++) {
 		key_of(key, sizeof(key), names[i]);
-		ck_assert_int_eq(put_mem(key, names[i], i + 1), ST_OK);
+		ck_assert_int_eq(put_mem(key, names[i], i + 1), HE_OK);
 	}
 	l = list_of("l/", &e);
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->n, 3);
 	order_like_s3(l);
 	key_of(key, sizeof(key), "l/a.txt");
@@ -556,12 +556,12 @@ START_TEST(test_list_prefix)
 	free(l);
 
 	l = list_of("l/b", &e);           /* a prefix that ends inside a segment */
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->n, 2);
 	free(l);
 
 	l = list_of("l", &e);             /* bytewise order: "l-" < "l/" < "l2" < "lx" */
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->n, 6);
 	order_like_s3(l);
 	key_of(key, sizeof(key), "l-dash.txt");
@@ -578,16 +578,16 @@ START_TEST(test_list_prefix)
 	ck_assert_ptr_nonnull(l);
 	l->stop_after = 2;
 	key_of(key, sizeof(key), "l");
-	ck_assert_int_eq(storage_list(key, collect, l), ST_OK);
+	ck_assert_int_eq(storage_list(key, collect, l), HE_OK);
 	ck_assert_int_eq(l->n, 2);
 	free(l);
 
 	for (i = 0; i < N(names); i++) {
 		key_of(key, sizeof(key), names[i]);
-		ck_assert_int_eq(storage_delete(key), ST_OK);
+		ck_assert_int_eq(storage_delete(key), HE_OK);
 	}
 	l = list_of("l", &e);
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->n, 0);
 	free(l);
 	if (!s3mode) {                    /* the emptied directories went with their last object */
@@ -606,7 +606,7 @@ START_TEST(test_list_paging)
 {
 	char key[STORAGE_KEY_MAX + 1], name[64];
 	struct listed *l;
-	enum storage_err e;
+	enum herr e;
 	int i;
 
 	if (!s3mode) {
@@ -617,12 +617,12 @@ START_TEST(test_list_paging)
 	for (i = 0; i < PAGING_COUNT; i++) {
 		snprintf(name, sizeof(name), "p/obj-%05d", i);
 		key_of(key, sizeof(key), name);
-		ck_assert_int_eq(put_mem(key, name, (size_t)(i % 7)), ST_OK);
+		ck_assert_int_eq(put_mem(key, name, (size_t)(i % 7)), HE_OK);
 	}
 	key_of(key, sizeof(key), "q-outside");
-	ck_assert_int_eq(put_mem(key, "x", 1), ST_OK);
+	ck_assert_int_eq(put_mem(key, "x", 1), HE_OK);
 	l = list_of("p/", &e);
-	ck_assert_int_eq(e, ST_OK);
+	ck_assert_int_eq(e, HE_OK);
 	ck_assert_int_eq(l->overflow, 0);
 	ck_assert_int_eq(l->n, PAGING_COUNT);
 	for (i = 0; i < PAGING_COUNT; i++) {
@@ -635,10 +635,10 @@ START_TEST(test_list_paging)
 	for (i = 0; i < PAGING_COUNT; i++) {
 		snprintf(name, sizeof(name), "p/obj-%05d", i);
 		key_of(key, sizeof(key), name);
-		ck_assert_int_eq(storage_delete(key), ST_OK);
+		ck_assert_int_eq(storage_delete(key), HE_OK);
 	}
 	key_of(key, sizeof(key), "q-outside");
-	ck_assert_int_eq(storage_delete(key), ST_OK);
+	ck_assert_int_eq(storage_delete(key), HE_OK);
 }
 END_TEST
 
@@ -690,21 +690,21 @@ START_TEST(test_store_down)
 	ck_assert_int_eq(storage_init(&down), 0);
 	key_of(key, sizeof(key), "down/x.txt");
 	t0 = now_s();
-	ck_assert_int_eq(storage_head(key, &o), ST_UNAVAILABLE);
+	ck_assert_int_eq(storage_head(key, &o), HE_STORAGE_UNAVAILABLE);
 	ck_assert_msg(now_s() - t0 < 6.0, "head took %.1f s", now_s() - t0);
 	t0 = now_s();
-	ck_assert_int_eq(get_all(key, NULL, &b), ST_UNAVAILABLE);
+	ck_assert_int_eq(get_all(key, NULL, &b), HE_STORAGE_UNAVAILABLE);
 	fd = temp_fd_with("abc", 3);
-	ck_assert_int_eq(storage_put_fd(key, fd, 3, "text/plain", &o), ST_UNAVAILABLE);
+	ck_assert_int_eq(storage_put_fd(key, fd, 3, "text/plain", &o), HE_STORAGE_UNAVAILABLE);
 	close(fd);
-	ck_assert_int_eq(put_mem(key, "abc", 3), ST_UNAVAILABLE);
-	ck_assert_int_eq(storage_delete(key), ST_UNAVAILABLE);
-	ck_assert_int_eq(storage_copy(key, key, NULL), ST_UNAVAILABLE);
+	ck_assert_int_eq(put_mem(key, "abc", 3), HE_STORAGE_UNAVAILABLE);
+	ck_assert_int_eq(storage_delete(key), HE_STORAGE_UNAVAILABLE);
+	ck_assert_int_eq(storage_copy(key, key, NULL), HE_STORAGE_UNAVAILABLE);
 	{
 		struct listed *l = calloc(1, sizeof(*l));
 
 		ck_assert_ptr_nonnull(l);
-		ck_assert_int_eq(storage_list(run_prefix, collect, l), ST_UNAVAILABLE);
+		ck_assert_int_eq(storage_list(run_prefix, collect, l), HE_STORAGE_UNAVAILABLE);
 		free(l);
 	}
 	ck_assert_msg(now_s() - t0 < 6.0 * 6, "six calls took %.1f s", now_s() - t0);
@@ -789,9 +789,9 @@ START_TEST(test_presigned_put)
 
 	presign(key, "image/png", len, 60, &url);
 	ck_assert_int_eq(http_put(buf_cstr(&url), "image/png", body, len), 200);
-	ck_assert_int_eq(storage_head(key, &o), ST_OK);
+	ck_assert_int_eq(storage_head(key, &o), HE_OK);
 	ck_assert_int_eq(o.size, (long long)len);
-	ck_assert_int_eq(storage_delete(key), ST_OK);
+	ck_assert_int_eq(storage_delete(key), HE_OK);
 
 	/* Tampered signature: the last hex digit changed. */
 	sig = strstr(url.data, "X-Amz-Signature=");
@@ -809,7 +809,7 @@ START_TEST(test_presigned_put)
 	presign(key, "image/png", len, 1, &url);
 	sleep(2);
 	ck_assert_int_eq(http_put(buf_cstr(&url), "image/png", body, len), 403);
-	ck_assert_int_eq(storage_head(key, &o), ST_NOT_FOUND);
+	ck_assert_int_eq(storage_head(key, &o), HE_NOT_FOUND);
 	buf_free(&url);
 }
 END_TEST
@@ -829,7 +829,7 @@ static int del_listed(void *ctx, const char *key, long long size, time_t mtime)
 {
 	(void)size;
 	(void)mtime;
-	if (storage_delete(key) != ST_OK)
+	if (storage_delete(key) != HE_OK)
 		(*(int *)ctx)++;
 	return 0;
 }
@@ -878,12 +878,12 @@ START_TEST(test_local_modes)
 	snprintf(path, sizeof(path), "%s/bulk-uploads", cfg->storage_local_root);
 	ck_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
 	chmod(path, 0755);
-	ck_assert_int_eq(put_mem(lora, "model", 5), ST_OK);
+	ck_assert_int_eq(put_mem(lora, "model", 5), HE_OK);
 	fd = temp_fd_with("PK\3\4", 4);
-	ck_assert_int_eq(storage_put_fd(bulk, fd, 4, "application/zip", &(struct storage_obj){ 0 }), ST_OK);
+	ck_assert_int_eq(storage_put_fd(bulk, fd, 4, "application/zip", &(struct storage_obj){ 0 }), HE_OK);
 	close(fd);
-	ck_assert_int_eq(put_mem(tmp, "png", 3), ST_OK);
-	ck_assert_int_eq(storage_copy(tmp, media, NULL), ST_OK);
+	ck_assert_int_eq(put_mem(tmp, "png", 3), HE_OK);
+	ck_assert_int_eq(storage_copy(tmp, media, NULL), HE_OK);
 	umask(old);
 	ck_assert_int_eq(mode_of(lora), 0600);
 	ck_assert_int_eq(mode_of(bulk), 0600);
@@ -898,7 +898,7 @@ START_TEST(test_local_modes)
 	ck_assert_int_eq(mode_of(dir), 0755);
 	/* a private copy of a public object is its own 0600 file, not a link to the 0644 one */
 	snprintf(path, sizeof(path), "loras/%scopy.bin", run_prefix);
-	ck_assert_int_eq(storage_copy(tmp, path, NULL), ST_OK);
+	ck_assert_int_eq(storage_copy(tmp, path, NULL), HE_OK);
 	ck_assert_int_eq(mode_of(path), 0600);
 	ck_assert_int_eq(mode_of(tmp), 0644);
 	storage_delete(path);
