@@ -4,6 +4,7 @@
  * no EVP, so no provider tables either (hmac.h says why that matters). */
 #define OPENSSL_SUPPRESS_DEPRECATED     /* SHA256_Init & co.: see hmac.c */
 #include "hmac256.h"
+#include "hmac.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -56,15 +57,11 @@ static void pad_state(SHA256_CTX *c, const unsigned char k[BLOCK], unsigned char
 static int slot_fill(struct slot *s, const void *key, size_t keylen)
 {
 	unsigned char k[BLOCK];
-	SHA256_CTX c;
 
 	memset(k, 0, sizeof(k));
-	if (keylen > BLOCK) {    /* RFC 2104: a long key is hashed first */
-		SHA256_Init(&c);
-		SHA256_Update(&c, key, keylen);
-		SHA256_Final(k, &c);
-		OPENSSL_cleanse(&c, sizeof(c));
-	} else
+	if (keylen > BLOCK)      /* RFC 2104: a long key is hashed first */
+		sha256_digest(key, keylen, k);
+	else
 		memcpy(k, key, keylen);
 	if ((s->key = malloc(keylen)) == NULL) {
 		OPENSSL_cleanse(k, sizeof(k));
