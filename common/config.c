@@ -55,6 +55,8 @@ static const struct setting settings[] = {
 	{ "BODY_READ_TIMEOUT_SECONDS", C_INT, "20", 1, 3600, F(body_read_timeout_seconds) },
 	{ "BODY_MIN_RATE", C_INT, "500", 0, 1LL << 30, F(body_min_rate) },
 	{ "UPLOAD_LEASE_SECONDS", C_INT, "60", 2, 3600, F(upload_lease_seconds) },
+	/* presign records written together while requests queue (uprecord.h); 1: each before its answer */
+	{ "PRESIGN_BATCH", C_INT, "16", 1, 64, F(presign_batch) },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 #define STRF(c, s) ((char **)((char *)(c) + (s)->off))

@@ -33,6 +33,7 @@ struct config {
 	long long body_read_timeout_seconds; /* no body byte for this long: 408 */
 	long long body_min_rate;        /* bytes/s a body must keep up past that time (0: none) */
 	long long upload_lease_seconds; /* a local upload's claim lasts this long past its last progress */
+	long long presign_batch;        /* upload records written in one statement at most (uprecord.h) */
 };
 
 /*

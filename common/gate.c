@@ -18,14 +18,11 @@ enum herr gate_run(const struct http_request *in, struct reqctx *c, unsigned fla
 	return auth_user(c->auth_uid, c->auth_superuser, &c->user, detail);
 }
 
-int gate_user_in(struct exchange *x, const char *sql, int n, const char *const *params, PGresult **res)
+int gate_user_row(struct exchange *x, enum herr e, PGresult **res)
 {
 	struct reqctx *c = &x->ctx;
 	const char *detail = NULL;
-	enum herr e;
 
-	*res = NULL;
-	e = db_exec(res, sql, n, params);
 	if (e != HE_OK) {
 		/* no user to check: the statement itself failed (logged by db_exec) */
 		http_error(&x->out, e, NULL);
@@ -38,6 +35,12 @@ int gate_user_in(struct exchange *x, const char *sql, int n, const char *const *
 	PQclear(*res);
 	*res = NULL;
 	return -1;
+}
+
+int gate_user_in(struct exchange *x, const char *sql, int n, const char *const *params, PGresult **res)
+{
+	*res = NULL;
+	return gate_user_row(x, db_exec(res, sql, n, params), res);
 }
 
 int gate_user(struct exchange *x)

@@ -36,5 +36,7 @@ enum herr gate_run(const struct http_request *in, struct reqctx *c, unsigned fla
  */
 int gate_user(struct exchange *x);
 int gate_user_in(struct exchange *x, const char *sql, int n, const char *const *params, PGresult **res);
+/* gate_user_in's checks on a statement the caller ran itself: e and *res are db_exec's. */
+int gate_user_row(struct exchange *x, enum herr e, PGresult **res);
 
 #endif

@@ -2,6 +2,7 @@
 #include "media.h"
 #include "db.h"
 #include "log.h"
+#include "upkey.h"
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -452,16 +453,20 @@ static enum media_err check_upload(const char *key, const char *uid, struct medi
 {
 	static const char sql[] = "SELECT owner_id::text, content_type, ingested_at IS NOT NULL, key "
 	    "FROM uploads WHERE id = $1::uuid";
-	char why[64];
 	const char *p[1] = { out->upload_id };
 	PGresult *res = NULL;
 	enum media_err me = ME_NOT_ISSUED;
 	enum herr e;
+	int attempt = 0;
 
-	/* The key holds its row's id: temp/{32 hex}_... */
-	if (strlen(key) < 5 + 32 || uuid_parse(key + 5, 32, out->upload_id, why, sizeof(why)) != 0)
+	if (upkey_id(key, out->upload_id) != 0)
 		return ME_NOT_ISSUED;
-	if ((e = db_exec(&res, sql, 1, p)) != HE_OK) {
+	/* a record just issued may still be queued in uploads.fcgi (uprecord.h) */
+	while ((e = db_exec(&res, sql, 1, p)) == HE_OK && PQntuples(res) == 0 && upkey_wait(key, attempt++)) {
+		PQclear(res);
+		res = NULL;
+	}
+	if (e != HE_OK) {
 		me = from_db(e);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include "version.h"
 #include <fcgiapp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -301,12 +302,78 @@ static int prefork(int n)
 	return 1;
 }
 
+static int listen_fd = -1;          /* the FastCGI listening socket; -1 under plain CGI */
+static int (*after_hook)(int last);
+
+int responder_queued(void)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+
+	return listen_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static void finish_queued(void)
+{
+	after_hook(1);
+}
+
+void responder_after(int (*fn)(int last))
+{
+	after_hook = fn;
+	route_finish_queued = fn ? finish_queued : NULL;
+}
+
+/*
+ * With an after hook, a stop (SIGTERM from the web server or the pre-fork parent) ends the
+ * loop once the current request is answered, after the hook's last run: libfcgi's own
+ * handler would only end it in its blocking accept, which this loop replaces with poll.
+ */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void catch_stops(void)
+{
+	static const int sigs[] = { SIGTERM, SIGUSR1, SIGINT, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;       /* poll still returns EINTR: the loop looks then */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/*
+ * With an after hook, wait for the next connection in poll, for at most the time the hook
+ * asked for (its work is due then), instead of in libfcgi's blocking accept: the listening
+ * socket is non-blocking, so a connection a sibling took first sends us back here.
+ */
+static void wait_for_request(int ms)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	int r;
+
+	while (!stop_requested && (r = poll(&p, 1, ms > 0 ? ms : -1)) != 1) {
+		if (r < 0 && errno != EINTR)
+			return;         /* let accept report what is wrong */
+		if (r == 0)
+			ms = after_hook(0);
+	}
+}
+
 int responder_main(const char *name, const struct route *t, size_t n)
 {
 	FCGX_Request rq;
 	struct fcgi_conn fc;
 	struct http_io io;
-	int unix_listen, children;
+	int unix_listen, children, rc, wait_ms = 0;
 	char why[256];
 
 	log_set_program(name);
@@ -316,6 +383,8 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		return 78;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (after_hook)
+		catch_stops();      /* before FCGX_Init, which leaves a handler in place */
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		return 1;
@@ -329,6 +398,8 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		io.body_done = 0;
 		responder_handle(&io, t, n);
 		fflush(stdout);
+		if (after_hook)
+			after_hook(1);
 		cgi_linger();
 		db_close();
 		return 0;
@@ -339,6 +410,9 @@ int responder_main(const char *name, const struct route *t, size_t n)
 	}
 	/* accepted connections have the listening socket's family */
 	unix_listen = is_unix_socket(0);
+	listen_fd = 0;
+	if (after_hook)
+		fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	if ((children = children_wanted()) > 0) {
 		db_prefork();
 		/* the parent, stopped: it ends as a signal would have ended it before (no exit
@@ -346,7 +420,17 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		if (prefork(children) != 0)
 			_exit(0);
 	}
-	while (FCGX_Accept_r(&rq) >= 0) {
+	for (;;) {
+		if (after_hook && rq.ipcFd < 0)
+			wait_for_request(wait_ms);
+		if (stop_requested)
+			break;
+		rc = FCGX_Accept_r(&rq);
+		if (after_hook && (rc == -EAGAIN || rc == -EWOULDBLOCK))
+			continue;       /* a sibling took it (without a hook, libfcgi's stop may end
+			                 * its accept with a stale EAGAIN: that is an end too) */
+		if (rc < 0)
+			break;
 		fc.rq = &rq;
 		fc.timeout_set = 0;
 		io.read = fcgi_read;
@@ -371,7 +455,12 @@ int responder_main(const char *name, const struct route *t, size_t n)
 			struct timeval none = { 0, 0 };   /* the next request may idle: no timeout */
 			setsockopt(rq.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 		}
+		/* a kept connection's next request is read in libfcgi's blocking read: nothing may wait */
+		if (after_hook)
+			wait_ms = after_hook(rq.ipcFd >= 0);
 	}
+	if (after_hook)
+		after_hook(1);
 	db_close();
 	return 0;
 }

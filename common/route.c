@@ -370,6 +370,8 @@ static const struct route *match(struct exchange *x, const struct route *t, size
 	return hit;
 }
 
+void (*route_finish_queued)(void);
+
 void route_dispatch(struct exchange *x, const struct route *t, size_t n)
 {
 	enum ptype hit_types[LIM_ROUTE_PARAMS];
@@ -390,6 +392,8 @@ void route_dispatch(struct exchange *x, const struct route *t, size_t n)
 	}
 	if ((hit = match(x, t, n, hit_types)) == NULL)
 		return;
+	if (route_finish_queued && !(hit->flags & RF_QUEUES))
+		route_finish_queued();
 
 	/* A body declared over the limit is refused before anything is read (never drained). */
 	body_max = hit->body_max ? hit->body_max : LIM_JSON_BODY;

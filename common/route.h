@@ -20,6 +20,10 @@ typedef void (*route_handler)(struct exchange *x);
 /* Not a route of this responder but another's URL space (fn NULL), never matched: listed
  * only for its .bad_path, the 400 detail of a dot segment under it (see route_dispatch). */
 #define RF_SPACE     32u
+/* The handler may leave work queued in the process after its answer (uprecord.h): the
+ * dispatch of any other route runs route_finish_queued first, before its body is read. */
+#define RF_QUEUES    64u
+extern void (*route_finish_queued)(void);
 
 struct route {
 	const char *method;          /* "GET", "POST", ...; GET routes answer HEAD too */

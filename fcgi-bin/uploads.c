@@ -11,6 +11,8 @@
 #include "responder.h"
 #include "storage.h"
 #include "uplease.h"
+#include "upkey.h"
+#include "uprecord.h"
 #include "uptoken.h"
 #include <ctype.h>
 #include "rnd.h"
@@ -131,36 +133,17 @@ static int presign_target(const char *key, const char *ctype, long long size, lo
 	return buf_printf(url, "%s/api/v1/uploads/local/%s", c->public_base_url, *token);
 }
 
-/*
- * The caller is read in the same statement, which records the upload only for an active
- * caller: any other gets the user's error and leaves no row. The record is committed without
- * waiting for its WAL flush (synchronous_commit off for this transaction only: a crash loses
- * at most the last fraction of a second of issued uploads, whose clients upload again); an
- * operator restores the flush with ALTER ROLE ... SET sartiq.presign_synchronous_commit = 'on'
- * (docs/deployment.md). The sc CTE is joined so that it is evaluated. 0, or -1 once answered.
- */
-static int record_upload(struct exchange *x, const char *const params[8], PGresult **res)
-{
-	return gate_user_in(x, "WITH u AS (SELECT " AUTH_USER_COLS("") " FROM users WHERE id = $2::uuid), "
-	    "sc AS (SELECT set_config('synchronous_commit', coalesce(nullif(current_setting("
-	    "'sartiq.presign_synchronous_commit', true), ''), 'off'), true)), "
-	    "ins AS (INSERT INTO uploads (id, owner_id, key, folder, content_type, declared_size, "
-	    "expires_at, nonce) SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::bigint, "
-	    "to_timestamp($7::bigint), $8 FROM u, sc WHERE u.is_active RETURNING 1) "
-	    "SELECT u.*, (SELECT count(*) FROM ins) FROM u", 8, params, res);
-}
-
 static void presigned_url(struct exchange *x)
 {
 	const struct config *c = config_get();
 	const struct jvalue *v = x->ctx.jv;
 	char uid[UUID_STR_LEN + 1], file_id[33], safe[SAFE_FILENAME_MAX + 1], exp_s[24], size_s[24];
-	const char *ctype, *params[8];
+	const char *ctype;
+	struct uprecord rec;
 	long long size, expires_in, now = (long long)time(NULL);
 	struct buf key, url;
 	struct uptoken t;
 	char *token = NULL;
-	PGresult *res = NULL;
 	size_t i, o = 0;
 
 	buf_init(&key, 1024);
@@ -188,22 +171,16 @@ static void presigned_url(struct exchange *x)
 	}
 	snprintf(exp_s, sizeof(exp_s), "%lld", now + expires_in);
 	snprintf(size_s, sizeof(size_s), "%lld", size);
-	params[0] = uid;
-	params[1] = x->ctx.auth_uid;
-	params[2] = key.data;
-	params[3] = v[P_FOLDER].present ? v[P_FOLDER].s : NULL;
-	params[4] = ctype;
-	params[5] = size >= 0 ? size_s : NULL;
-	params[6] = exp_s;
-	params[7] = token ? t.nonce : NULL;
-	if (record_upload(x, params, &res) != 0)
-		goto out;
-	if (strcmp(PQgetvalue(res, 0, AUTH_USER_NCOLS), "1") != 0)
-		http_error(&x->out, HE_INTERNAL, NULL);     /* cannot happen: the caller was checked active */
-	else
+	rec.id = uid;
+	rec.key = key.data;
+	rec.folder = v[P_FOLDER].present ? v[P_FOLDER].s : NULL;
+	rec.content_type = ctype;
+	rec.declared_size = size >= 0 ? size_s : NULL;
+	rec.expires = exp_s;
+	rec.nonce = token ? t.nonce : NULL;
+	if (uprecord_issue(x, &rec) == 0)
 		send_presign(x, url.data, key.data, file_id, ctype, expires_in, token);
 out:
-	PQclear(res);
 	buf_free(&key);
 	buf_free(&url);
 	free(token);
@@ -228,19 +205,6 @@ static ssize_t body_reader(void *ctx, char *buf, size_t n)
 	return got;
 }
 
-/*
- * The uploads row id of a key this service issued ("temp/<32 hex>_<time>_<name>"), as a
- * UUID: rows are found by id, with the token's nonce as a second check. 0 ok, -1 not ours.
- */
-static int upload_id_of_key(const char *key, char id[UUID_STR_LEN + 1])
-{
-	char why[128];
-
-	if (strncmp(key, "temp/", 5) != 0 || strnlen(key + 5, 33) != 33 || key[37] != '_')
-		return -1;
-	return uuid_parse(key + 5, 32, id, why, sizeof(why));
-}
-
 /* The token of a local PUT checked against the request: 0 with *t and the row id, or -1
  * once answered (404 in s3 mode, 403, 415, 413, 400). */
 static int put_token(struct exchange *x, struct uptoken *t, char id[UUID_STR_LEN + 1])
@@ -255,7 +219,7 @@ static int put_token(struct exchange *x, struct uptoken *t, char id[UUID_STR_LEN
 		return -1;
 	}
 	ts = uptoken_verify(tok, strlen(tok), c->secret_key, (long long)time(NULL), t);
-	if (ts != UPTOKEN_OK || upload_id_of_key(t->key, id) != 0) {
+	if (ts != UPTOKEN_OK || upkey_id(t->key, id) != 0) {
 		http_error(&x->out, ts == UPTOKEN_NOMEM ? HE_INTERNAL : HE_FORBIDDEN,
 		    ts == UPTOKEN_EXPIRED ? "Upload token expired" : "Invalid upload token");
 		return -1;
@@ -278,10 +242,15 @@ static int put_token(struct exchange *x, struct uptoken *t, char id[UUID_STR_LEN
 
 /* Claim the token as a lease: one upload may run or succeed per token, until a claim's
  * lease runs out (its process died). 0 claimed, -1 answered (403 unknown, 409, 503). */
-static int put_claim(struct exchange *x, struct uplease *lease, const char *id, const char *nonce)
+static int put_claim(struct exchange *x, struct uplease *lease, const char *id, const struct uptoken *t)
 {
-	enum herr e = uplease_claim(lease, id, nonce, config_get()->upload_lease_seconds);
+	enum herr e;
+	int attempt = 0;
 
+	/* the record may still be queued in another process (this one wrote its own: RF_QUEUES) */
+	while ((e = uplease_claim(lease, id, t->nonce, config_get()->upload_lease_seconds)) == HE_FORBIDDEN &&
+	    upkey_wait(t->key, attempt++))
+		;
 	if (e == HE_OK)
 		return 0;
 	http_error(&x->out, e, e == HE_FORBIDDEN ? "Invalid upload token" :
@@ -301,7 +270,7 @@ static void local_put(struct exchange *x)
 	const char *detail = NULL;
 	enum herr e;
 
-	if (put_token(x, &t, id) != 0 || put_claim(x, &lease, id, t.nonce) != 0)
+	if (put_token(x, &t, id) != 0 || put_claim(x, &lease, id, &t) != 0)
 		return;
 	e = storage_put_stream(t.key, body_reader, &body, t.exact ? t.size : -1, t.size, t.content_type, &obj);
 	if (e != HE_OK) {
@@ -434,7 +403,7 @@ out:
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH | RF_USER_LATE, LIM_JSON_BODY, presign_fields,
+	{ "POST", "/api/v1/uploads/presigned-url", RF_AUTH | RF_USER_LATE | RF_QUEUES, LIM_JSON_BODY, presign_fields,
 	  sizeof(presign_fields) / sizeof(presign_fields[0]), presigned_url },
 	{ "PUT", "/api/v1/uploads/local/{token:seg}", 0, 0, NULL, 0, local_put },
 	{ "POST", "/api/v1/uploads/admin/upload-lora", RF_SUPERUSER | RF_DEPRECATED, LORA_BODY_MAX, lora_fields,
@@ -449,5 +418,6 @@ int main(void)
 	c = config_init_or_die();
 	if (storage_init(c) != 0)
 		return 1;
+	responder_after(uprecord_after);
 	return responder_main("uploads", routes, sizeof(routes) / sizeof(routes[0]));
 }

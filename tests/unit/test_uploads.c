@@ -1,8 +1,13 @@
 /* test_uploads.c: the filename sanitiser as a table of hostile names; upload tokens (Check). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "buf.h"
 #include "filename.h"
+#include "upkey.h"
+#include "uprecord.h"
 #include "uptoken.h"
 #include "testutil.h"
 
@@ -185,6 +190,49 @@ START_TEST(test_token_unique)
 }
 END_TEST
 
+/* uprecord's array literals: every element quoted, " and \ escaped, NULL bare; a full
+ * buffer leaves the literal as it was. */
+START_TEST(test_array_literal)
+{
+	struct buf b;
+
+	buf_init(&b, 64);
+	ck_assert_int_eq(uprecord_array_add(&b, "plain", 0), 0);
+	ck_assert_int_eq(uprecord_array_add(&b, NULL, 1), 0);
+	ck_assert_int_eq(uprecord_array_add(&b, "a\"b\\c,{}", 2), 0);
+	ck_assert_int_eq(uprecord_array_add(&b, "", 3), 0);
+	ck_assert_str_eq(buf_cstr(&b), "{\"plain\",NULL,\"a\\\"b\\\\c,{}\",\"\"");
+	ck_assert_int_eq(uprecord_array_add(&b, "0123456789012345678901234567890123456789", 4), -1);
+	ck_assert_str_eq(buf_cstr(&b), "{\"plain\",NULL,\"a\\\"b\\\\c,{}\",\"\"");
+	buf_free(&b);
+}
+END_TEST
+
+/* upkey: the id of an issued key, and a wait only for a key issued in the last seconds. */
+START_TEST(test_upkey)
+{
+	char id[UUID_STR_LEN + 1], key[128];
+	struct timespec t0, t1;
+
+	ck_assert_int_eq(upkey_id("temp/0123456789abcdef0123456789ABCDEF_1700000000_a.png", id), 0);
+	ck_assert_str_eq(id, "01234567-89ab-cdef-0123-456789abcdef");
+	ck_assert_int_eq(upkey_id("temp/0123456789abcdef0123456789abcdeg_1_a.png", id), -1);
+	ck_assert_int_eq(upkey_id("temp/0123456789abcdef0123456789abcdef", id), -1);
+	ck_assert_int_eq(upkey_id("media/0123456789abcdef0123456789abcdef_1_a", id), -1);
+	snprintf(key, sizeof(key), "temp/0123456789abcdef0123456789abcdef_%lld_a.png", (long long)time(NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(upkey_wait(key, 0), 1);
+	ck_assert_int_eq(upkey_wait(key, 5), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 66);
+	ck_assert_int_eq(upkey_wait(key, 6), 0);
+	snprintf(key, sizeof(key), "temp/0123456789abcdef0123456789abcdef_%lld_a.png", (long long)time(NULL) - 60);
+	ck_assert_int_eq(upkey_wait(key, 0), 0);
+	ck_assert_int_eq(upkey_wait("temp/0123456789abcdef0123456789abcdef_x_a.png", 0), 0);
+	ck_assert_int_eq(upkey_wait("temp/short", 0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("uploads");
@@ -198,6 +246,8 @@ int main(void)
 	tcase_add_test(t, test_token_roundtrip);
 	tcase_add_test(t, test_token_tamper);
 	tcase_add_test(t, test_token_unique);
+	tcase_add_test(t, test_array_literal);
+	tcase_add_test(t, test_upkey);
 	suite_add_tcase(s, t);
 	failed = tu_run(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
