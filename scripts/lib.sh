@@ -1194,7 +1194,8 @@ deploy_spawn_fcgi() {
     while read -r name regex; do
         [[ $name == default ]] && continue
         # shellcheck disable=SC2016 # $0 and $1 are the inner shell's
-        env -i "${DEPLOY_ENV[@]}" FILES_CONFIG="$dir/files.conf" \
+        # mod_proxy_fcgi streams bodies: no presign batches (docs/deployment.md)
+        env -i "${DEPLOY_ENV[@]}" FILES_CONFIG="$dir/files.conf" PRESIGN_BATCH=1 \
             spawn-fcgi -s "$dir/run/$name.sock" -M 0600 -U "$DEPLOY_USER" -G "$group" \
             -u "$DEPLOY_USER" -g "$group" -F "${FILES_FCGI_PROCS:-2}" -P "$dir/run/$name.pid" \
             -d / -- /bin/sh -c 'exec "$0" 2>>"$1"' "$dir/bin/$name.fcgi" "$log" \
