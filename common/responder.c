@@ -351,21 +351,22 @@ static void catch_stops(void)
 }
 
 /*
- * With an after hook, wait for the next connection in poll, for at most the time the hook
- * asked for (its work is due then), instead of in libfcgi's blocking accept: the listening
- * socket is non-blocking, so a connection a sibling took first sends us back here.
+ * With an after hook, the listening socket is non-blocking: accept is tried first, and when
+ * no connection is there (or a sibling took it) the wait is in poll, for at most the time
+ * the hook asked for (its work is due then). The milliseconds the hook wants now.
  */
-static void wait_for_request(int ms)
+static int wait_for_request(int ms)
 {
 	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
 	int r;
 
 	while (!stop_requested && (r = poll(&p, 1, ms > 0 ? ms : -1)) != 1) {
 		if (r < 0 && errno != EINTR)
-			return;         /* let accept report what is wrong */
+			break;          /* let accept report what is wrong */
 		if (r == 0)
 			ms = after_hook(0);
 	}
+	return ms;
 }
 
 int responder_main(const char *name, const struct route *t, size_t n)
@@ -420,15 +421,13 @@ int responder_main(const char *name, const struct route *t, size_t n)
 		if (prefork(children) != 0)
 			_exit(0);
 	}
-	for (;;) {
-		if (after_hook && rq.ipcFd < 0)
-			wait_for_request(wait_ms);
-		if (stop_requested)
-			break;
+	while (!stop_requested) {
 		rc = FCGX_Accept_r(&rq);
-		if (after_hook && (rc == -EAGAIN || rc == -EWOULDBLOCK))
-			continue;       /* a sibling took it (without a hook, libfcgi's stop may end
-			                 * its accept with a stale EAGAIN: that is an end too) */
+		/* (without a hook, libfcgi's stop may end its accept with a stale EAGAIN: an end too) */
+		if (after_hook && (rc == -EAGAIN || rc == -EWOULDBLOCK)) {
+			wait_ms = wait_for_request(wait_ms);
+			continue;
+		}
 		if (rc < 0)
 			break;
 		fc.rq = &rq;

@@ -52,7 +52,8 @@ def child(stack):
     assert wait_for(lambda: len(children_of(p.pid)) == 1), "no serving child"
     kid = children_of(p.pid)[0]
     yield path, kid
-    os.kill(kid, signal.SIGCONT)
+    if alive(kid):
+        os.kill(kid, signal.SIGCONT)
     p.terminate()
     try:
         p.wait(timeout=10)
@@ -121,18 +122,31 @@ def queued_presigns(stack, path, kid, user, n, tag):
 
 
 def test_queued_presigns_are_written_in_batches(stack, child, user):
-    """40 presigns found waiting: all recorded by the time the last is answered, with their
-    folders exactly (array literal quoting), in a few write transactions instead of 40."""
+    """40 presigns found waiting: all recorded within UPREC_DELAY_MS of the last answer, with
+    their folders exactly (array literal quoting), in a few write transactions instead of 40."""
     path, kid = child
     n = 40
     before = write_transactions(stack)
     bodies = queued_presigns(stack, path, kid, user, n, "batch")
-    writes = write_transactions(stack) - before
     keys = [b["key"] for b in bodies]
-    rows = psql(stack, "SELECT key || '|' || folder || '|' || owner_id FROM uploads WHERE key IN (%s)" %
-                ",".join(f"'{k}'" for k in keys)).splitlines()
-    assert sorted(rows) == sorted(f'{k}|q"u\\o,te{{}} {i}|{user.id}' for i, k in enumerate(keys))
+    query = "SELECT key || '|' || folder || '|' || owner_id FROM uploads WHERE key IN (%s)" % \
+        ",".join(f"'{k}'" for k in keys)
+    assert wait_for(lambda: len(psql(stack, query).splitlines()) == n, 1.0)
+    writes = write_transactions(stack) - before
+    assert sorted(psql(stack, query).splitlines()) == \
+        sorted(f'{k}|q"u\\o,te{{}} {i}|{user.id}' for i, k in enumerate(keys))
     assert writes <= n // 4, f"{writes} write transactions for {n} queued presigns"
+
+
+def test_a_stop_writes_the_queued_records_first(stack, child, user):
+    """SIGTERM right after the last answer, while its batch may still wait for more (up to
+    UPREC_DELAY_MS): the child writes it before it ends."""
+    path, kid = child
+    bodies = queued_presigns(stack, path, kid, user, 12, "stop")
+    os.kill(kid, signal.SIGTERM)
+    assert wait_for(lambda: not alive(kid)), "the child did not end on SIGTERM"
+    assert psql(stack, "SELECT count(*) FROM uploads WHERE key IN (%s)" %
+                ",".join(f"'{b['key']}'" for b in bodies)) == "12"
 
 
 def put_request(path: str, upload_path: str, body: bytes, declared: int) -> socket.socket:
