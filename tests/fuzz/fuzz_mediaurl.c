@@ -1,4 +1,5 @@
-/* fuzz_mediaurl.c: libFuzzer driver for media_url_to_key: a client's URL in, a temp key or a refusal out. */
+/* fuzz_mediaurl.c: libFuzzer driver for media_url_to_key: a client's URL in, a temp key or a
+ * refusal out; and for the temp key's own readers (upkey), on the same bytes as a key. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,6 +8,30 @@
 #include "config.h"
 #include "media.h"
 #include "storage.h"
+#include "upkey.h"
+
+/* upkey on s: an id only from temp/{32 hex}_..., lowercase with hyphens; a time only from
+ * temp/{32 chars}_{digits}_... */
+static void check_upkey(const char *s)
+{
+	char id[UUID_STR_LEN + 1];
+	long long t;
+	size_t i;
+
+	if (upkey_id(s, id) == 0) {
+		if (strncmp(s, "temp/", 5) != 0 || strlen(s) < 38 || s[37] != '_' || strlen(id) != 36)
+			abort();
+		for (i = 0; i < 36; i++)
+			if ((i == 8 || i == 13 || i == 18 || i == 23) ? id[i] != '-' :
+			    !((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+				abort();
+	}
+	if (upkey_issued(s, &t) == 0) {
+		if (strncmp(s, "temp/", 5) != 0 || strlen(s) < 40 || s[37] != '_' || t < 0 ||
+		    strchr(s + 38, '_') == NULL || strtoll(s + 38, NULL, 10) != t)
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(url, data, size);
 	url[size] = '\0';
+	check_upkey(url);
 	memset(&c, 0, sizeof(c));
 	c.storage_backend = (size & 1) ? STORAGE_LOCAL : STORAGE_S3;
 	c.cdn_url = (char *)bases[0];
