@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "buf.h"
 #include "config.h"
 #include "err.h"
 #include "jsonin.h"
 #include "pctenc.h"
 #include "query.h"
+#include "rnd.h"
 #include "route.h"
 #include "uuid.h"
 #include "valid.h"
@@ -495,6 +498,32 @@ START_TEST(test_herr_str)
 }
 END_TEST
 
+/* random_bytes draws a block at a time: a forked child must not hand out the bytes its
+ * parent goes on to use (two children of a pre-fork parent would issue the same ids). */
+START_TEST(test_random_bytes_fork)
+{
+	unsigned char a[16], b[16], c[16];
+	int fd[2], st;
+	pid_t pid;
+
+	ck_assert_int_eq(random_bytes(a, sizeof(a)), 0);        /* the pool is drawn now */
+	ck_assert_int_eq(pipe(fd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		_exit(random_bytes(b, sizeof(b)) == 0 && write(fd[1], b, sizeof(b)) == (ssize_t)sizeof(b) ? 0 : 1);
+	}
+	ck_assert_int_eq(random_bytes(c, sizeof(c)), 0);
+	ck_assert_int_eq(read(fd[0], b, sizeof(b)), (ssize_t)sizeof(b));
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert(memcmp(b, c, sizeof(b)) != 0);
+	ck_assert(memcmp(a, c, sizeof(a)) != 0);
+	close(fd[0]);
+	close(fd[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -507,6 +536,7 @@ int main(void)
 	tcase_add_loop_test(t, test_dot_segments, 0, sizeof(dcases) / sizeof(dcases[0]));
 	tcase_add_loop_test(t, test_uuid_parse, 0, N(ucases));
 	tcase_add_test(t, test_uuid_v4);
+	tcase_add_test(t, test_random_bytes_fork);
 	tcase_add_loop_test(t, test_jsonin, 0, N(jcases));
 	tcase_add_test(t, test_jsonin_values);
 	tcase_add_loop_test(t, test_config, 0, N(ccases));
