@@ -1,4 +1,4 @@
-/* hex.c: the value of one hexadecimal digit (see hex.h). */
+/* hex.c: hexadecimal digits (see hex.h). */
 #include "hex.h"
 
 int hex_value(int c)
@@ -7,4 +7,16 @@ int hex_value(int c)
 		return c - '0';
 	c |= 0x20;      /* 'A'..'F' to 'a'..'f'; nothing else lands there */
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
 }

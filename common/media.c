@@ -1,6 +1,7 @@
 /* media.c: the ingest of API.md §6 (see media.h for the order of steps and why it is crash-safe). */
 #include "media.h"
 #include "db.h"
+#include "hex.h"
 #include "log.h"
 #include "upkey.h"
 #include <openssl/evp.h>
@@ -384,16 +385,9 @@ static int hash_write(void *ctx, const char *buf, size_t n)
 
 static void hex32(const unsigned char *in, char out[2 + 64 + 1])
 {
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
 	out[0] = '\\';
 	out[1] = 'x';
-	for (i = 0; i < 32; i++) {
-		out[2 + 2 * i] = d[in[i] >> 4];
-		out[3 + 2 * i] = d[in[i] & 15];
-	}
-	out[66] = '\0';
+	hex_encode(in, 32, out + 2);
 }
 
 /*

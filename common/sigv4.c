@@ -1,5 +1,6 @@
 /* sigv4.c: AWS Signature Version 4 canonical forms, signing keys, header signing and presigned URLs (see sigv4.h). */
 #include "sigv4.h"
+#include "hex.h"
 #include "pctenc.h"
 
 #include <string.h>
@@ -18,8 +19,6 @@
 #define STS_MAX          (sizeof(ALGORITHM) + SIGV4_AMZ_DATE_LEN + 1 + SCOPE_MAX + 1 + SIGV4_HEX_LEN)
 #define CRED_MAX         (MAX_AKID + 1 + SCOPE_MAX)
 
-static const char hexdig_lower[] = "0123456789abcdef";
-
 /* ---------------------------------------------------------------- crypto */
 
 /* HMAC-SHA256 and SHA-256 without OpenSSL's provider tables (hmac.h): nothing to allocate. */
@@ -37,13 +36,7 @@ static int sha256(const void *msg, size_t len, unsigned char out[SIGV4_KEY_LEN])
 
 static void hex32(const unsigned char in[SIGV4_KEY_LEN], char out[SIGV4_HEX_LEN + 1])
 {
-	size_t i;
-
-	for (i = 0; i < SIGV4_KEY_LEN; i++) {
-		out[2 * i] = hexdig_lower[in[i] >> 4];
-		out[2 * i + 1] = hexdig_lower[in[i] & 15];
-	}
-	out[SIGV4_HEX_LEN] = '\0';
+	hex_encode(in, SIGV4_KEY_LEN, out);
 }
 
 /* kSigning; intermediates are cleansed here, key by the caller. */

@@ -1,5 +1,6 @@
 /* storage_local.c: the local-disk backend: one file per object under STORAGE_LOCAL_ROOT/key. */
 #include "storage_int.h"
+#include "hex.h"
 #include "log.h"
 #include "valid.h"
 #include <dirent.h>
@@ -124,16 +125,11 @@ static void fill_obj(struct storage_obj *out, const struct stat *st)
 /* A fresh private name in .tmp: 16 random hex digits. */
 static int tmp_name(char name[32])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[8];
-	size_t i;
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
-	for (i = 0; i < sizeof(r); i++) {
-		name[2 * i] = hex[r[i] >> 4];
-		name[2 * i + 1] = hex[r[i] & 15];
-	}
+	hex_encode(r, sizeof(r), name);
 	memcpy(name + 16, ".part", 6);
 	return 0;
 }

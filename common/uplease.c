@@ -1,6 +1,7 @@
 /* uplease.c: the local upload claim as a lease (see uplease.h). */
 #include "uplease.h"
 #include "db.h"
+#include "hex.h"
 #include "log.h"
 #include "rnd.h"
 #include <stdio.h>
@@ -21,7 +22,6 @@ enum herr uplease_claim(struct uplease *l, const char *id, const char *nonce, lo
 	const char *p[4];
 	PGresult *res = NULL;
 	enum herr e;
-	size_t i;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
@@ -29,8 +29,7 @@ enum herr uplease_claim(struct uplease *l, const char *id, const char *nonce, lo
 	l->seconds = seconds;
 	if (random_bytes(rb, sizeof(rb)) != 0)
 		return HE_INTERNAL;
-	for (i = 0; i < sizeof(rb); i++)
-		snprintf(l->claim + 2 * i, 3, "%02x", rb[i]);
+	hex_encode(rb, sizeof(rb), l->claim);
 	snprintf(secs, sizeof(secs), "%lld", seconds);
 	p[0] = id; p[1] = nonce; p[2] = l->claim; p[3] = secs;
 	/* A claim past its lease belongs to a process that died mid-upload: take it over. */

@@ -1,5 +1,6 @@
 /* uptoken.c: HMAC-signed local upload tokens: base64url(payload) "." base64url(mac). */
 #include "uptoken.h"
+#include "hex.h"
 #include "num.h"
 #include <limits.h>
 #include "b64.h"
@@ -31,12 +32,10 @@ char *uptoken_issue(struct uptoken *t, const char *secret)
 	unsigned char rnd[16], mac[32];
 	struct buf payload, tok;
 	char *p64 = NULL, *m64 = NULL, *res = NULL;
-	size_t i;
 
 	if (random_bytes(rnd, sizeof(rnd)) != 0)
 		return NULL;
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(t->nonce + 2 * i, 3, "%02x", rnd[i]);
+	hex_encode(rnd, sizeof(rnd), t->nonce);
 	buf_init(&payload, 4096);
 	buf_init(&tok, UPTOKEN_MAX);
 	if (buf_printf(&payload, "v1\n%s\n%s\n%lld\n%d\n%lld\n%s", t->key, t->content_type, t->size,

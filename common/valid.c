@@ -3,6 +3,7 @@
 #include "hex.h"
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 void verrs_init(struct verrs *v)
@@ -119,13 +120,26 @@ int utf8_valid(const char *s, size_t len)
 
 int utf8_check(const char *s, size_t len, int allow_nul)
 {
+	const uint64_t high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		size_t need, k;
 		unsigned int cp;
+		uint64_t v;
 
+		/* eight ASCII bytes at a time (a JSON answer is mostly ASCII): none with the top bit
+		 * set, and no NUL unless allowed (the has-a-zero-byte test) */
+		while (i + 8 <= len) {
+			memcpy(&v, s + i, 8);
+			if ((v & high) || (!allow_nul && ((v - ones) & ~v & high)))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = (unsigned char)s[i];
 		if (c == 0 && !allow_nul)
 			return 0;
 		if (c < 0x80) { i++; continue; }

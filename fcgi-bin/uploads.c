@@ -3,6 +3,7 @@
 #include "config.h"
 #include "db.h"
 #include "filename.h"
+#include "hex.h"
 #include "form.h"
 #include "log.h"
 #include "mediatype.h"
@@ -343,8 +344,7 @@ static enum herr lora_store(struct exchange *x, const char *safe, struct buf *ke
 	if (random_bytes(rb, sizeof(rb)) != 0 || uuid_v4(id) != 0)
 		return HE_INTERNAL;
 	/* 16 random hex digits, so keys cannot be guessed */
-	for (size_t i = 0; i < sizeof(rb); i++)
-		snprintf(rnd + 2 * i, 3, "%02x", rb[i]);
+	hex_encode(rb, sizeof(rb), rnd);
 	if (buf_printf(key, "loras/%s/%lld_%s_%s", entity, (long long)time(NULL), rnd, safe) != 0)
 		return HE_INTERNAL;
 	e = storage_put_fd(key->data, v[L_FILE].fd, v[L_FILE].i, "application/octet-stream", obj);

@@ -498,6 +498,61 @@ START_TEST(test_herr_str)
 }
 END_TEST
 
+/* The byte-at-a-time UTF-8 check utf8_check had before its eight-byte ASCII path. */
+static int utf8_ref(const unsigned char *s, size_t len, int allow_nul)
+{
+	size_t i = 0, need, k;
+	unsigned int cp;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c == 0 && !allow_nul)
+			return 0;
+		if (c < 0x80) { i++; continue; }
+		if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
+		else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; }
+		else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; }
+		else return 0;
+		if (i + need >= len)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+/* utf8_check against the reference on strings of every length up to 40 at every offset:
+ * ASCII with a NUL, a stray or cut multibyte sequence, or a valid one, placed anywhere. */
+START_TEST(test_utf8_check_fast_path)
+{
+	static const char *const inserts[] = { "", "\0", "\x80", "\xc3\xa9", "\xc3", "\xe2\x82\xac",
+		"\xed\xa0\x80", "\xf0\x9f\x98\x80", "\xf4\x90\x80\x80", "\xff", "\x7f" };
+	static const size_t ilen[] = { 0, 1, 1, 2, 1, 3, 3, 4, 4, 1, 1 };
+	unsigned char buf[64];
+	size_t len, at, j;
+	int nul;
+
+	for (len = 0; len <= 40; len++)
+		for (at = 0; at <= len; at++)
+			for (j = 0; j < sizeof(ilen) / sizeof(ilen[0]); j++)
+				for (nul = 0; nul <= 1; nul++) {
+					size_t n = len + ilen[j];
+					memset(buf, 'a', len);
+					memmove(buf + at + ilen[j], buf + at, len - at);
+					memcpy(buf + at, inserts[j], ilen[j]);
+					ck_assert_msg(utf8_check((const char *)buf, n, nul) == utf8_ref(buf, n, nul),
+					    "len %zu at %zu insert %zu nul %d", len, at, j, nul);
+				}
+}
+END_TEST
+
 /* random_bytes draws a block at a time: a forked child must not hand out the bytes its
  * parent goes on to use (two children of a pre-fork parent would issue the same ids). */
 START_TEST(test_random_bytes_fork)
@@ -537,6 +592,7 @@ int main(void)
 	tcase_add_loop_test(t, test_uuid_parse, 0, N(ucases));
 	tcase_add_test(t, test_uuid_v4);
 	tcase_add_test(t, test_random_bytes_fork);
+	tcase_add_test(t, test_utf8_check_fast_path);
 	tcase_add_loop_test(t, test_jsonin, 0, N(jcases));
 	tcase_add_test(t, test_jsonin_values);
 	tcase_add_loop_test(t, test_config, 0, N(ccases));
