@@ -68,14 +68,19 @@ def exchange(path: str, method: str, uri: str, body: bytes = b"", pause: float =
         s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params) + record(PARAMS, b""))
         time.sleep(pause)
         s.sendall(records(body, STDIN) + record(STDIN, b""))
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        return stdout_of(s)
     finally:
         s.close()
+
+
+def stdout_of(s: socket.socket) -> bytes:
+    """Read s to its end: the response's stdout, which must end with an END_REQUEST record."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
     out, ended, i = b"", False, 0
     while i + 8 <= len(data):
         _, rtype, _, clen, plen = struct.unpack("!BBHHB", data[i:i + 7])

@@ -19,7 +19,7 @@ import json
 import pytest
 
 from conftest import assert_status
-from test_fastcgi_close import BEGIN, PARAMS, STDIN, STDOUT, END, record, records, pair
+from test_fastcgi_close import BEGIN, PARAMS, STDIN, record, records, pair, stdout_of
 from test_prefork import alive, children_of, wait_for
 from test_uploads import PRESIGN, presign, put_path
 
@@ -62,39 +62,31 @@ def child(stack):
     assert wait_for(lambda: not alive(kid)), "the child outlived its parent"
 
 
-def presign_request(path: str, token: str, body: dict, send_body: bool = True) -> socket.socket:
-    """Connect and send a whole presign request (or its params and no body); the socket."""
-    data = json.dumps(body).encode()
-    params = pair("REQUEST_METHOD", "POST") + pair("REQUEST_URI", PRESIGN) + \
-        pair("SERVER_PROTOCOL", "HTTP/1.1") + pair("CONTENT_LENGTH", str(len(data))) + \
-        pair("CONTENT_TYPE", "application/json") + pair("HTTP_AUTHORIZATION", "Bearer " + token)
+def fcgi_send(path: str, method: str, uri: str, headers: dict, body: bytes, end: bool = True) -> socket.socket:
+    """Connect and send a request's params and body (its end record too, unless not end)."""
+    params = pair("REQUEST_METHOD", method) + pair("REQUEST_URI", uri) + pair("SERVER_PROTOCOL", "HTTP/1.1")
+    for k, v in headers.items():
+        params += pair(k, v)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
     s.connect(path)
-    s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params) + record(PARAMS, b""))
-    if send_body:
-        s.sendall(records(data, STDIN) + record(STDIN, b""))
+    s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params) + record(PARAMS, b"") +
+              records(body, STDIN) + (record(STDIN, b"") if end else b""))
     return s
+
+
+def presign_request(path: str, token: str, body: dict) -> socket.socket:
+    data = json.dumps(body).encode()
+    return fcgi_send(path, "POST", PRESIGN, {"CONTENT_LENGTH": str(len(data)), "CONTENT_TYPE": "application/json",
+                                             "HTTP_AUTHORIZATION": "Bearer " + token}, data)
 
 
 def response(s: socket.socket) -> tuple:
     """(status, JSON body) of a FastCGI response read to its END_REQUEST record."""
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    out, ended, i = b"", False, 0
-    while i + 8 <= len(data):
-        _, rtype, _, clen, plen = struct.unpack("!BBHHB", data[i:i + 7])
-        if rtype == STDOUT:
-            out += data[i + 8:i + 8 + clen]
-        elif rtype == END:
-            ended = True
-        i += 8 + clen + plen
-    assert ended, data[:300]
+    try:
+        out = stdout_of(s)
+    finally:
+        s.close()
     head, _, body = out.partition(b"\r\n\r\n")
     status = int(head.split(b"\r\n")[0].split()[1]) if head.startswith(b"Status:") else 200
     return status, json.loads(body) if body else None
@@ -104,13 +96,13 @@ def write_transactions(stack) -> int:
     return int(psql(stack, "SELECT txid_snapshot_xmax(txid_current_snapshot())"))
 
 
-def queued_presigns(stack, path, kid, user, n, tag):
-    """n presigns sent while the child is stopped, then answered: their JSON bodies."""
+def queued_presigns(path, kid, user, bodies: list, then=None) -> tuple:
+    """Presigns of bodies sent while the child is stopped, then (if given) the request then()
+    sends; the presigns' answers (each 200) and then()'s socket."""
     os.kill(kid, signal.SIGSTOP)
     try:
-        socks = [presign_request(path, user.token, {"filename": f"{tag}{i}.png", "content_type": "image/png",
-                                                     "size": len(PNG), "folder": f'q"u\\o,te{{}} {i}'})
-                 for i in range(n)]
+        socks = [presign_request(path, user.token, b) for b in bodies]
+        extra = then() if then else None
     finally:
         os.kill(kid, signal.SIGCONT)
     out = []
@@ -118,7 +110,12 @@ def queued_presigns(stack, path, kid, user, n, tag):
         status, body = response(s)
         assert status == 200, body
         out.append(body)
-    return out
+    return out, extra
+
+
+def folder_bodies(n: int, tag: str) -> list:
+    return [{"filename": f"{tag}{i}.png", "content_type": "image/png", "size": len(PNG),
+             "folder": f'q"u\\o,te{{}} {i}'} for i in range(n)]
 
 
 def test_queued_presigns_are_written_in_batches(stack, child, user):
@@ -127,7 +124,7 @@ def test_queued_presigns_are_written_in_batches(stack, child, user):
     path, kid = child
     n = 40
     before = write_transactions(stack)
-    bodies = queued_presigns(stack, path, kid, user, n, "batch")
+    bodies, _ = queued_presigns(path, kid, user, folder_bodies(n, "batch"))
     keys = [b["key"] for b in bodies]
     query = "SELECT key || '|' || folder || '|' || owner_id FROM uploads WHERE key IN (%s)" % \
         ",".join(f"'{k}'" for k in keys)
@@ -142,7 +139,7 @@ def test_a_stop_writes_the_queued_records_first(stack, child, user):
     """SIGTERM right after the last answer, while its batch may still wait for more (up to
     UPREC_DELAY_MS): the child writes it before it ends."""
     path, kid = child
-    bodies = queued_presigns(stack, path, kid, user, 12, "stop")
+    bodies, _ = queued_presigns(path, kid, user, folder_bodies(12, "stop"))
     os.kill(kid, signal.SIGTERM)
     assert wait_for(lambda: not alive(kid)), "the child did not end on SIGTERM"
     assert psql(stack, "SELECT count(*) FROM uploads WHERE key IN (%s)" %
@@ -150,16 +147,9 @@ def test_a_stop_writes_the_queued_records_first(stack, child, user):
 
 
 def put_request(path: str, upload_path: str, body: bytes, declared: int) -> socket.socket:
-    """Connect and send a local PUT's params and the first bytes of its body (declared long)."""
-    params = pair("REQUEST_METHOD", "PUT") + pair("REQUEST_URI", upload_path) + \
-        pair("SERVER_PROTOCOL", "HTTP/1.1") + pair("CONTENT_LENGTH", str(declared)) + \
-        pair("CONTENT_TYPE", "image/png")
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(path)
-    s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params) + record(PARAMS, b"") +
-              records(body, STDIN))
-    return s
+    """A local PUT's params and the first bytes of its body (declared longer): it stalls."""
+    return fcgi_send(path, "PUT", upload_path, {"CONTENT_LENGTH": str(declared), "CONTENT_TYPE": "image/png"},
+                     body, end=False)
 
 
 def test_queued_records_are_written_before_another_route_runs(api, stack, child, user):
@@ -169,18 +159,9 @@ def test_queued_records_are_written_before_another_route_runs(api, stack, child,
     path, kid = child
     issued = assert_status(presign(api, user, filename="other.png", content_type="image/png",
                                    size=len(PNG)), 200)
-    os.kill(kid, signal.SIGSTOP)
-    try:
-        first = [presign_request(path, user.token, {"filename": f"w{i}.png", "content_type": "image/png"})
-                 for i in range(3)]
-        slow = put_request(path, put_path(issued), PNG[:10], len(PNG))
-    finally:
-        os.kill(kid, signal.SIGCONT)
-    keys = []
-    for s in first:
-        status, body = response(s)
-        assert status == 200, body
-        keys.append(body["key"])
+    bodies, slow = queued_presigns(path, kid, user, folder_bodies(3, "w"),
+                                   lambda: put_request(path, put_path(issued), PNG[:10], len(PNG)))
+    keys = [b["key"] for b in bodies]
     found = lambda: psql(stack, "SELECT count(*) FROM uploads WHERE key IN (%s)" %
                          ",".join(f"'{k}'" for k in keys)) == "3"
     try:
