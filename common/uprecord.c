@@ -221,7 +221,8 @@ int uprecord_issue(struct exchange *x, const struct uprecord *r)
 	return ok ? 0 : -1;
 }
 
-enum herr uprecord_flush(void)
+/* Write every queued record now: HE_OK, or the database's error (settle). */
+static enum herr flush(void)
 {
 	const char *p[NCOL];
 	PGresult *res = NULL;
@@ -249,7 +250,7 @@ int uprecord_after(int last)
 	age = age_ms();
 	if (!last && queued < (int)config_get()->presign_batch && age < UPREC_DELAY_MS)
 		return (int)(UPREC_DELAY_MS - age);
-	if (uprecord_flush() == HE_OK || queued == 0)
+	if (flush() == HE_OK || queued == 0)
 		return 0;
 	if (last) {
 		log_error("upload records: %d queued records lost: the database cannot be reached", queued);

@@ -6,8 +6,8 @@
  * requests wait on the responder's socket the record is queued in the process and written
  * with the next ones, in one statement: at most UPREC_DELAY_MS after its answer, at once when
  * PRESIGN_BATCH records are queued, before the process waits idle, before it exits, and
- * before any request that reads upload records (uprecord_flush). A process with nothing
- * queued writes the record before it answers, as a single INSERT always did. A record its
+ * before it serves any other route (RF_QUEUES, route.h). A process with nothing queued
+ * writes the record before it answers, as a single INSERT always did. A record its
  * reader does not find yet is waited for (upkey_wait). Losing queued records (the
  * process killed by SIGKILL, the database gone) is what losing an unflushed commit in a
  * database crash already was: their clients are refused on ingest and upload again.
@@ -37,10 +37,9 @@ struct uprecord {
  * a failing caller still writes the records queued before.
  */
 int uprecord_issue(struct exchange *x, const struct uprecord *r);
-/* Write every queued record now: HE_OK, or the database's error (the records stay queued
- * when the database could not be reached, and are dropped, logged, on an SQL error). */
-enum herr uprecord_flush(void);
-/* For responder_after: write what is due; see responder.h. */
+/* For responder_after: write what is due; see responder.h. The queued records stay queued
+ * when the database cannot be reached (until the last run), and are dropped, logged, on an
+ * SQL error. */
 int uprecord_after(int last);
 /* Build one column's PostgreSQL array literal: append v (NULL: NULL) to b after n earlier
  * elements. 0, or -1 when b is full (b unchanged). Exposed for the tests. */
